@@ -1,0 +1,243 @@
+package sealed
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+	"unsafe"
+)
+
+// Envelope format version 1. SPEC.md is normative; these constants mirror it.
+const (
+	// suiteV1 fixes XChaCha20-Poly1305 sealing, HKDF-SHA-256 key derivation
+	// and a CBOR payload. There is no negotiation: an envelope whose first
+	// byte is anything else does not open.
+	suiteV1 = 0x01
+
+	// KeyIDSize is the length of the key id carried in every envelope. It is
+	// derived from the configured key id string (see SPEC.md), fixed in size
+	// so that parsing needs no length field.
+	KeyIDSize = 4
+
+	nonceSize = 24 // XChaCha20-Poly1305 extended nonce
+	tagSize   = 16 // Poly1305 tag
+
+	// headerSize is suite (1) + key id (4) + issued-at (8) + nonce (24).
+	headerSize = 1 + KeyIDSize + 8 + nonceSize
+
+	// Overhead is how many bytes sealing adds to a plaintext before base64:
+	// the 37-byte header and the 16-byte tag.
+	Overhead = headerSize + tagSize
+)
+
+// ErrInvalid is the one error returned for every sealed value that does not
+// open: bad base64, unknown suite, unknown key id, short input, a time out of
+// range or failed authentication. The reason is deliberately not exposed;
+// telling an attacker which check failed only helps the attacker.
+var ErrInvalid = errors.New("sealed: invalid sealed value")
+
+// failure is the reason an envelope did not open. Only this package (its
+// tests and its debug log lines) sees it; callers get ErrInvalid.
+type failure uint8
+
+const (
+	openOK       failure = iota
+	failEncoding         // not strict unpadded base64url
+	failShort            // shorter than the fixed overhead
+	failSuite            // unknown suite byte
+	failKeyID            // no key in the ring has this key id
+	failTime             // issued-at does not fit a signed 64-bit Unix time
+	failAuth             // authentication failed
+	failTooLarge         // longer than the caller's input cap, checked before decoding
+)
+
+var failureNames = [...]string{
+	openOK:       "ok",
+	failEncoding: "encoding",
+	failShort:    "short",
+	failSuite:    "suite",
+	failKeyID:    "key-id",
+	failTime:     "time",
+	failAuth:     "auth",
+	failTooLarge: "too-large",
+}
+
+func (f failure) String() string {
+	if int(f) < len(failureNames) {
+		return failureNames[f]
+	}
+	return fmt.Sprintf("failure(%d)", uint8(f))
+}
+
+// b64 is the only encoding of a sealed value: base64url without padding, and
+// strict, so that trailing bits must be zero and each value has exactly one
+// encoding.
+var b64 = base64.RawURLEncoding.Strict()
+
+// b64Alphabet marks the 64 bytes a sealed value may contain. Go's decoder
+// skips '\r' and '\n' even in strict mode, so the alphabet is checked here
+// before decoding; otherwise "ab\ncd" and "abcd" would both open.
+var b64Alphabet = func() (t [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") {
+		t[c] = true
+	}
+	return t
+}()
+
+func inAlphabet(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !b64Alphabet[s[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+// stringBytes views s as a byte slice without copying. The result must never
+// be written to; it is only handed to the base64 decoder, which reads it.
+// Copying would cost an allocation per chunk on every request.
+func stringBytes(s string) []byte {
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
+
+// Opened describes how a sealed value was opened.
+type Opened struct {
+	// KeyID is the configured id of the key that opened the value.
+	KeyID string
+	// Primary reports whether that key is the ring's primary key. A value
+	// opened under an older key should be sealed again under the primary,
+	// which the session layer does on its own.
+	Primary bool
+	// IssuedAt is the authenticated time the value was sealed, to the second.
+	IssuedAt time.Time
+}
+
+// adSuffix is the part of the associated data that follows the header: the
+// cookie name and the purpose, each behind a 4-byte big-endian length, so
+// that no (name, purpose) pair can be confused with another.
+func adSuffix(name, purpose string) []byte {
+	b := make([]byte, 0, 8+len(name)+len(purpose))
+	b = binary.BigEndian.AppendUint32(b, uint32(len(name)))
+	b = append(b, name...)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(purpose)))
+	return append(b, purpose...)
+}
+
+func checkADInputs(name, purpose string) error {
+	if uint64(len(name)) > math.MaxUint32 || uint64(len(purpose)) > math.MaxUint32 {
+		return errors.New("sealed: cookie name or purpose longer than 2^32-1 bytes")
+	}
+	return nil
+}
+
+// Seal encrypts plaintext under the ring's primary key and returns the sealed
+// value as unpadded base64url. The value opens only with the same cookie name
+// and purpose. issuedAt is stored, authenticated, to the second; the session
+// layer uses it for idle expiry. The nonce is always drawn from crypto/rand.
+func (k *Keyring) Seal(name, purpose string, issuedAt time.Time, plaintext []byte) (string, error) {
+	if err := checkADInputs(name, purpose); err != nil {
+		return "", err
+	}
+	if issuedAt.Unix() < 0 {
+		return "", errors.New("sealed: issuedAt is before 1970")
+	}
+	var nonce [nonceSize]byte
+	rand.Read(nonce[:]) // never fails since Go 1.24; it crashes the program instead
+	out := k.appendSealed(nil, k.keys[0], purpose, adSuffix(name, purpose), uint64(issuedAt.Unix()), &nonce, plaintext)
+	return string(out), nil
+}
+
+// appendSealed seals plaintext with key and appends the base64url form to
+// dst. It takes the nonce as an argument only so that the golden vector tests
+// can fix it; every production caller passes fresh crypto/rand bytes.
+func (k *Keyring) appendSealed(dst []byte, key *ringKey, purpose string, suffix []byte, issuedAt uint64, nonce *[nonceSize]byte, plaintext []byte) []byte {
+	// One buffer holds header || suffix || ciphertext || tag while sealing,
+	// so the associated data (header || suffix) is contiguous. Afterwards the
+	// header is copied over the end of the suffix, right before the
+	// ciphertext, and header || ciphertext || tag is the envelope.
+	s := len(suffix)
+	buf := make([]byte, headerSize+s, headerSize+s+len(plaintext)+tagSize)
+	buf[0] = suiteV1
+	copy(buf[1:], key.kid[:])
+	binary.BigEndian.PutUint64(buf[1+KeyIDSize:], issuedAt)
+	copy(buf[1+KeyIDSize+8:], nonce[:])
+	copy(buf[headerSize:], suffix)
+	buf = key.aead(purpose).Seal(buf, nonce[:], plaintext, buf[:headerSize+s])
+	copy(buf[s:s+headerSize], buf[:headerSize])
+	env := buf[s:]
+	return b64.AppendEncode(dst, env)
+}
+
+// Open authenticates and decrypts a sealed value made by Seal with the same
+// cookie name and purpose, choosing the key by the envelope's key id. Every
+// failure returns ErrInvalid.
+func (k *Keyring) Open(name, purpose, sealed string) ([]byte, Opened, error) {
+	if checkADInputs(name, purpose) != nil {
+		return nil, Opened{}, ErrInvalid
+	}
+	pt, info, f := k.open([]string{sealed}, purpose, adSuffix(name, purpose))
+	if f != openOK {
+		return nil, Opened{}, ErrInvalid
+	}
+	return pt, info, nil
+}
+
+// open decodes the concatenation of pieces (each piece but the last a whole
+// number of base64 quanta, which the chunk layer guarantees) and opens it.
+// It allocates once: a buffer that holds a copy of the header, the suffix and
+// the decoded envelope, so the associated data is contiguous and decryption
+// happens in place.
+func (k *Keyring) open(pieces []string, purpose string, suffix []byte) ([]byte, Opened, failure) {
+	encLen := 0
+	for i, p := range pieces {
+		if !inAlphabet(p) || (i < len(pieces)-1 && len(p)%4 != 0) {
+			return nil, Opened{}, failEncoding
+		}
+		encLen += len(p)
+	}
+	if encLen%4 == 1 {
+		return nil, Opened{}, failEncoding
+	}
+	decLen := b64.DecodedLen(encLen)
+	if decLen < Overhead {
+		return nil, Opened{}, failShort
+	}
+	pre := headerSize + len(suffix)
+	buf := make([]byte, pre+decLen)
+	n := pre
+	for _, p := range pieces {
+		m, err := b64.Decode(buf[n:], stringBytes(p))
+		if err != nil {
+			return nil, Opened{}, failEncoding
+		}
+		n += m
+	}
+	env := buf[pre:n]
+	if len(env) < Overhead { // unreachable after the length check; kept as a guard
+		return nil, Opened{}, failShort
+	}
+	if env[0] != suiteV1 {
+		return nil, Opened{}, failSuite
+	}
+	key := k.byKeyID(env[1 : 1+KeyIDSize])
+	if key == nil {
+		return nil, Opened{}, failKeyID
+	}
+	iat := binary.BigEndian.Uint64(env[1+KeyIDSize:])
+	if iat > math.MaxInt64 {
+		return nil, Opened{}, failTime
+	}
+	copy(buf, env[:headerSize])
+	copy(buf[headerSize:], suffix)
+	nonce := env[1+KeyIDSize+8 : headerSize]
+	ct := env[headerSize:]
+	pt, err := key.aead(purpose).Open(ct[:0], nonce, ct, buf[:pre])
+	if err != nil {
+		return nil, Opened{}, failAuth
+	}
+	return pt, Opened{KeyID: key.id, Primary: key == k.keys[0], IssuedAt: time.Unix(int64(iat), 0)}, openOK
+}
