@@ -34,6 +34,11 @@ const (
 	Overhead = headerSize + tagSize
 )
 
+// maxSealedLen is the length of the longest sealed value: a plaintext of
+// MaxPayloadBytes (the format's limit, shared with the session payload)
+// plus the overhead, in base64.
+var maxSealedLen = b64.EncodedLen(MaxPayloadBytes + Overhead)
+
 // ErrInvalid is the one error returned for every sealed value that does not
 // open: bad base64, unknown suite, unknown key id, short input, a time out of
 // range or failed authentication. The reason is deliberately not exposed;
@@ -52,7 +57,7 @@ const (
 	failKeyID            // no key in the ring has this key id
 	failTime             // issued-at does not fit a signed 64-bit Unix time
 	failAuth             // authentication failed
-	failTooLarge         // longer than the caller's input cap, checked before decoding
+	failTooLarge         // longer than the largest envelope the format allows, checked before decoding
 )
 
 var failureNames = [...]string{
@@ -145,10 +150,17 @@ func (k *Keyring) Seal(name, purpose string, issuedAt time.Time, plaintext []byt
 	if issuedAt.Unix() < 0 {
 		return "", errors.New("sealed: issuedAt is before 1970")
 	}
+	if len(plaintext) > MaxPayloadBytes {
+		return "", fmt.Errorf("sealed: plaintext is %d bytes, the format allows at most %d", len(plaintext), MaxPayloadBytes)
+	}
+	return string(k.seal(adSuffix(name, purpose), purpose, uint64(issuedAt.Unix()), plaintext)), nil
+}
+
+// seal seals under the primary key with a fresh nonce from crypto/rand.
+func (k *Keyring) seal(suffix []byte, purpose string, issuedAt uint64, plaintext []byte) []byte {
 	var nonce [nonceSize]byte
 	rand.Read(nonce[:]) // never fails since Go 1.24; it crashes the program instead
-	out := k.appendSealed(nil, k.keys[0], purpose, adSuffix(name, purpose), uint64(issuedAt.Unix()), &nonce, plaintext)
-	return string(out), nil
+	return k.appendSealed(nil, k.keys[0], purpose, suffix, issuedAt, &nonce, plaintext)
 }
 
 // appendSealed seals plaintext with key and appends the base64url form to
@@ -193,11 +205,18 @@ func (k *Keyring) Open(name, purpose, sealed string) ([]byte, Opened, error) {
 // happens in place.
 func (k *Keyring) open(pieces []string, purpose string, suffix []byte) ([]byte, Opened, failure) {
 	encLen := 0
+	for _, p := range pieces {
+		encLen += len(p)
+	}
+	// The cap comes first: nothing longer than the largest envelope the
+	// format allows is scanned, decoded or decrypted.
+	if encLen > maxSealedLen {
+		return nil, Opened{}, failTooLarge
+	}
 	for i, p := range pieces {
 		if !inAlphabet(p) || (i < len(pieces)-1 && len(p)%4 != 0) {
 			return nil, Opened{}, failEncoding
 		}
-		encLen += len(p)
 	}
 	if encLen%4 == 1 {
 		return nil, Opened{}, failEncoding

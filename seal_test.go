@@ -232,8 +232,22 @@ func TestNoncesDistinct(t *testing.T) {
 	}
 }
 
-func TestOpenRejectsLongInputsBeforeCrypto(t *testing.T) {
+func TestOpenRejectsBadLengthsBeforeCrypto(t *testing.T) {
 	r := testRing(t, "k1")
+	// One character over the cap, and not even in the alphabet: the length
+	// check must come first.
+	_, _, f0 := r.open([]string{strings.Repeat("!", maxSealedLen+1)}, "p", nil)
+	assert.Equal(t, failTooLarge, f0)
+	_, _, f0 = r.open([]string{strings.Repeat("A", maxSealedLen/2), strings.Repeat("A", maxSealedLen/2+4)}, "p", nil)
+	assert.Equal(t, failTooLarge, f0, "the cap applies to the pieces together")
+	_, err := r.Seal("c", "p", time.Now(), make([]byte, MaxPayloadBytes+1))
+	assert.Error(t, err, "Seal refuses what Open would refuse")
+	s, err := r.Seal("c", "p", time.Now(), make([]byte, MaxPayloadBytes))
+	require.NoError(t, err)
+	assert.Len(t, s, maxSealedLen)
+	_, _, err = r.Open("c", "p", s)
+	assert.NoError(t, err, "the largest value the format allows opens")
+
 	_, _, f := r.open([]string{strings.Repeat("A", 52)}, "p", nil) // 39 bytes < overhead
 	assert.Equal(t, failShort, f)
 	_, _, f = r.open([]string{"abc", "d"}, "p", nil) // non-final piece not a multiple of 4

@@ -156,6 +156,8 @@ func main() {
 			Sealed: enc.EncodeToString(sealRaw(k1, 1, name, purp, 1<<63, payload)), Expect: "invalid", Failure: "time"},
 		{Name: "bad-truncated-tag", Comment: "last byte of the tag removed", Sealed: enc.EncodeToString(good[:len(good)-1]), Expect: "invalid", Failure: "auth"},
 		{Name: "bad-truncated-header", Comment: "only the first 40 bytes, less than the overhead", Sealed: enc.EncodeToString(good[:40]), Expect: "invalid", Failure: "short"},
+		{Name: "bad-too-large", Comment: "authentic, but its plaintext is one byte over the 98304-byte limit: refused before decoding",
+			Sealed: enc.EncodeToString(sealRaw(k1, 1, name, purp, iat, make([]byte, 98304+1))), Expect: "invalid", Failure: "too-large"},
 		{Name: "bad-empty", Comment: "the empty string", Sealed: "", Expect: "invalid", Failure: "short"},
 		{Name: "bad-noncanonical-base64", Comment: "the spare low bits of the last character are set", Sealed: nonCanon, Expect: "invalid", Failure: "encoding"},
 		{Name: "bad-padded-base64", Comment: "padding is not allowed", Sealed: base64.URLEncoding.EncodeToString(good), Expect: "invalid", Failure: "encoding"},

@@ -1,0 +1,296 @@
+package sealed
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/textproto"
+	"strconv"
+	"strings"
+)
+
+// Chunked cookies (SPEC.md, "Chunked cookies"). A sealed value that does not
+// fit one cookie is split across NAME, NAME.1, NAME.2, ... NAME.(n-1). When
+// n > 1 the first cookie's value starts with the decimal n and a '.', which
+// is outside the base64url alphabet and so cannot be confused with data.
+// Every chunk but the last holds a multiple of 4 characters, so each chunk
+// decodes on its own, straight into one buffer.
+
+// MaxChunksLimit is the most cookies one session may span.
+const MaxChunksLimit = 32
+
+// MaxLineLimit is the largest Set-Cookie line (name, value and attributes,
+// without the "Set-Cookie: " header name) a chunk may need. Browsers keep
+// cookies of up to 4096 bytes of name and value (RFC 6265 section 6.1;
+// Chromium measured), and a Google Front End drops every Set-Cookie of a
+// response once one line exceeds 4096 bytes with its attributes.
+const MaxLineLimit = 4096
+
+// ErrTooLarge is returned, wrapped with the sizes, when a session does not
+// fit the cookie budget. Nothing is written, so the client keeps its
+// previous cookies.
+var ErrTooLarge = errors.New("sealed: session too large for the cookie budget")
+
+// Budget bounds the cookies of one session. The zero value means
+// DefaultBudget; zero fields take the defaults below.
+type Budget struct {
+	// MaxBytes caps what the session adds to a request's Cookie header:
+	// every "name=value" pair plus the "; " between them.
+	// Default 6144 (DefaultBudget).
+	MaxBytes int
+	// MaxChunks caps the number of cookies. Default 8, at most 32
+	// (MaxChunksLimit). Lowering it makes existing sessions that need more
+	// chunks invalid.
+	MaxChunks int
+	// MaxLineBytes caps each Set-Cookie line as serialized: name, value and
+	// every attribute. Default and maximum 4096 (MaxLineLimit).
+	MaxLineBytes int
+}
+
+// Budgets for common front ends. Each leaves room for the application's own
+// cookies and other headers; a session alone never needs the whole limit.
+// Every Set-Cookie line stays within 4096 bytes in all of them.
+var (
+	// DefaultBudget fits every front end listed here with room to spare:
+	// under nginx's default 8 KiB request header line it leaves 2 KiB for
+	// other cookies, and under API Gateway's 10 KiB for all headers it
+	// leaves 4 KiB for the request line and every other header.
+	DefaultBudget = Budget{MaxBytes: 6144, MaxChunks: 8, MaxLineBytes: MaxLineLimit}
+	// BudgetNginx is for nginx with its default large_client_header_buffers
+	// (8 KiB per header line; a Cookie line of 8190 bytes measured passing,
+	// 8200 rejected with 400). Leaves 1 KiB for other cookies.
+	BudgetNginx = Budget{MaxBytes: 7168, MaxChunks: 8, MaxLineBytes: MaxLineLimit}
+	// BudgetAPIGatewayHTTP is for AWS API Gateway HTTP APIs, whose request
+	// line and headers together may not exceed 10240 bytes. Leaves 2 KiB.
+	BudgetAPIGatewayHTTP = Budget{MaxBytes: 8192, MaxChunks: 8, MaxLineBytes: MaxLineLimit}
+	// BudgetLarge is for front ends that allow 16 KiB per header: AWS ALB
+	// (64 KiB for all headers), Cloudflare (32 KiB in all) and Vercel.
+	BudgetLarge = Budget{MaxBytes: 15360, MaxChunks: 8, MaxLineBytes: MaxLineLimit}
+)
+
+func (b Budget) withDefaults() Budget {
+	if b.MaxBytes == 0 {
+		b.MaxBytes = DefaultBudget.MaxBytes
+	}
+	if b.MaxChunks == 0 {
+		b.MaxChunks = DefaultBudget.MaxChunks
+	}
+	if b.MaxLineBytes == 0 {
+		b.MaxLineBytes = DefaultBudget.MaxLineBytes
+	}
+	return b
+}
+
+func (b Budget) validate() error {
+	switch {
+	case b.MaxChunks < 1 || b.MaxChunks > MaxChunksLimit:
+		return fmt.Errorf("sealed: Options.Budget.MaxChunks is %d, want 1 to %d", b.MaxChunks, MaxChunksLimit)
+	case b.MaxLineBytes < 512 || b.MaxLineBytes > MaxLineLimit:
+		return fmt.Errorf("sealed: Options.Budget.MaxLineBytes is %d, want 512 to %d", b.MaxLineBytes, MaxLineLimit)
+	case b.MaxBytes < 256:
+		return fmt.Errorf("sealed: Options.Budget.MaxBytes is %d, want at least 256", b.MaxBytes)
+	}
+	return nil
+}
+
+// chunkMask has bit i set when chunk i was present in the request.
+type chunkMask uint32
+
+// chunkSet is the session's cookies as found in a request. Values are
+// substrings of the request's headers: parsing allocates nothing.
+type chunkSet struct {
+	vals    [MaxChunksLimit]string
+	present chunkMask
+	dup     bool // a chunk name appeared twice
+}
+
+// chunkIndex returns the chunk index of a cookie named cname for the
+// session cookie name, or -1. Index i > 0 is written in decimal without
+// leading zeros, so "name.01" is not chunk 1.
+func chunkIndex(name, cname string) int {
+	if len(cname) < len(name) || cname[:len(name)] != name {
+		return -1
+	}
+	rest := cname[len(name):]
+	if rest == "" {
+		return 0
+	}
+	if len(rest) < 2 || rest[0] != '.' || rest[1] == '0' || len(rest) > 3 {
+		return -1
+	}
+	i := 0
+	for _, c := range []byte(rest[1:]) {
+		if c < '0' || c > '9' {
+			return -1
+		}
+		i = i*10 + int(c-'0')
+	}
+	if i >= MaxChunksLimit {
+		return -1
+	}
+	return i
+}
+
+func (cs *chunkSet) add(name, cname, val string) {
+	i := chunkIndex(name, cname)
+	if i < 0 {
+		return
+	}
+	if cs.present&(1<<i) != 0 {
+		cs.dup = true
+	}
+	cs.present |= 1 << i
+	cs.vals[i] = val
+}
+
+// addHeader adds the session's chunks from one Cookie header line, splitting
+// it as net/http does ("a=1; b=2", spaces trimmed) without allocating.
+func (cs *chunkSet) addHeader(name, line string) {
+	for line != "" {
+		var part string
+		part, line, _ = strings.Cut(line, ";")
+		part = textproto.TrimString(part)
+		k, v, ok := strings.Cut(part, "=")
+		if !ok {
+			continue
+		}
+		cs.add(name, k, v)
+	}
+}
+
+// pieces reassembles the sealed value. It fails on a missing first chunk, a
+// bad or over-budget count, a missing or duplicated chunk, or a non-final
+// chunk whose length is not a multiple of 4. Chunks beyond the count are
+// ignored here (and expired on the next write).
+func (cs *chunkSet) pieces(maxChunks int, dst []string) ([]string, bool) {
+	if cs.dup || cs.present&1 == 0 {
+		return nil, false
+	}
+	first := cs.vals[0]
+	n := 1
+	if dot := strings.IndexByte(first, '.'); dot >= 0 {
+		c, err := strconv.Atoi(first[:dot])
+		if err != nil || c < 2 || first[0] == '0' || first[0] == '+' || first[0] == '-' {
+			return nil, false
+		}
+		n = c
+		first = first[dot+1:]
+	}
+	if n > maxChunks {
+		return nil, false
+	}
+	dst = append(dst, first)
+	for i := 1; i < n; i++ {
+		if cs.present&(1<<i) == 0 {
+			return nil, false
+		}
+		dst = append(dst, cs.vals[i])
+	}
+	for _, p := range dst[:n-1] {
+		if len(p)%4 != 0 {
+			return nil, false
+		}
+	}
+	return dst, true
+}
+
+// chunkName is the cookie name of chunk i.
+func chunkName(name string, i int) string {
+	if i == 0 {
+		return name
+	}
+	return name + "." + strconv.Itoa(i)
+}
+
+// split divides a sealed value into chunk values. lineOverhead(i) is the
+// length of chunk i's Set-Cookie line without its value; the caller
+// measures it on the serialized attributes. It returns ErrTooLarge, with the
+// sizes, when the value does not fit.
+func split(sealed string, name string, b Budget, lineOverhead func(i int) int) ([]string, error) {
+	L := len(sealed)
+	for n := 1; n <= b.MaxChunks; n++ {
+		prefix := ""
+		if n > 1 {
+			prefix = strconv.Itoa(n) + "."
+		}
+		caps := make([]int, n)
+		total := 0
+		for i := range caps {
+			c := b.MaxLineBytes - lineOverhead(i)
+			if i == 0 {
+				c -= len(prefix)
+			}
+			if i < n-1 {
+				c &^= 3 // non-final chunks hold whole base64 quanta
+			}
+			if c < 4 {
+				c = 0
+			}
+			caps[i] = c
+			total += c
+		}
+		if total < L {
+			continue
+		}
+		// The fewest chunks that hold the value; check the request budget.
+		reqBytes := len(prefix) + L + 2*(n-1)
+		for i := 0; i < n; i++ {
+			reqBytes += len(chunkName(name, i)) + 1
+		}
+		if reqBytes > b.MaxBytes {
+			return nil, fmt.Errorf("%w: the session needs %d bytes in %d cookies; the budget allows %d bytes in %d cookies", ErrTooLarge, reqBytes, n, b.MaxBytes, b.MaxChunks)
+		}
+		out := make([]string, n)
+		rest := sealed
+		for i := range out {
+			take := min(caps[i], len(rest))
+			if i < n-1 && take == len(rest) && take%4 != 0 {
+				take &^= 3
+			}
+			out[i] = rest[:take]
+			rest = rest[take:]
+		}
+		if rest != "" {
+			continue // cannot happen: total >= L
+		}
+		out[0] = prefix + out[0]
+		return out, nil
+	}
+	return nil, fmt.Errorf("%w: the sealed session is %d bytes and does not fit %d cookies of at most %d bytes per Set-Cookie line (budget %d bytes)", ErrTooLarge, L, b.MaxChunks, b.MaxLineBytes, b.MaxBytes)
+}
+
+// cookieAttrs serializes the attributes every session cookie carries, in the
+// order net/http writes them, so that a test can compare a line with
+// (*http.Cookie).String(). maxAge < 0 means "expire now" (Max-Age=0).
+func (m *Manager) cookieAttrs(maxAge int) string {
+	var b strings.Builder
+	b.Grow(96)
+	b.WriteString("; Path=")
+	b.WriteString(m.path)
+	if m.domain != "" {
+		b.WriteString("; Domain=")
+		b.WriteString(m.domain)
+	}
+	b.WriteString("; Max-Age=")
+	if maxAge <= 0 {
+		b.WriteString("0")
+	} else {
+		b.WriteString(strconv.Itoa(maxAge))
+	}
+	b.WriteString("; HttpOnly")
+	if m.secure {
+		b.WriteString("; Secure")
+	}
+	switch m.sameSite {
+	case http.SameSiteLaxMode:
+		b.WriteString("; SameSite=Lax")
+	case http.SameSiteStrictMode:
+		b.WriteString("; SameSite=Strict")
+	case http.SameSiteNoneMode:
+		b.WriteString("; SameSite=None")
+	}
+	if m.partitioned {
+		b.WriteString("; Partitioned")
+	}
+	return b.String()
+}

@@ -1,0 +1,89 @@
+package sealed
+
+import (
+	"encoding/hex"
+	"reflect"
+	"time"
+
+	"github.com/fxamacker/cbor/v2"
+)
+
+// Inspection is an opened session as a tool shows it (cmd/sealed inspect).
+// It reports the deadlines rather than enforcing them.
+type Inspection struct {
+	ID        string    `json:"id"`
+	Subject   string    `json:"subject,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	IssuedAt  time.Time `json:"issued_at"`
+	// IdleDeadline and AbsoluteDeadline are when the session stops opening
+	// under the manager's timeouts (before clock-skew tolerance).
+	IdleDeadline     time.Time `json:"idle_deadline"`
+	AbsoluteDeadline time.Time `json:"absolute_deadline"`
+	Expired          bool      `json:"expired"`
+	KeyID            string    `json:"key_id"`
+	PrimaryKey       bool      `json:"primary_key"`
+	Chunks           int       `json:"chunks"`
+	// Values holds each value decoded generically (maps with text keys
+	// as map[string]any); a value that does not fit that shape is given in
+	// CBOR diagnostic notation instead.
+	Values  map[string]any `json:"values"`
+	Flashes []string       `json:"flashes,omitempty"`
+}
+
+var inspectMode = func() cbor.DecMode {
+	dm, err := cbor.DecOptions{
+		DupMapKey:        cbor.DupMapKeyEnforcedAPF,
+		IndefLength:      cbor.IndefLengthForbidden,
+		TagsMd:           cbor.TagsForbidden,
+		MaxNestedLevels:  MaxDepth,
+		MaxArrayElements: MaxItems,
+		MaxMapPairs:      MaxItems,
+		DefaultMapType:   reflect.TypeOf(map[string]any(nil)),
+	}.DecMode()
+	if err != nil {
+		panic(err)
+	}
+	return dm
+}()
+
+// Inspect opens the session in the given Cookie header values (or
+// "name=value" pairs) without checking expiry or revocation. It returns
+// ErrInvalid when there is no session cookie or it does not open.
+func (m *Manager) Inspect(cookieHeader ...string) (*Inspection, error) {
+	var cs chunkSet
+	for _, v := range cookieHeader {
+		cs.addHeader(m.name, v)
+	}
+	var buf [MaxChunksLimit]string
+	pieces, ok := cs.pieces(m.budget.MaxChunks, buf[:0])
+	if !ok {
+		return nil, ErrInvalid
+	}
+	pt, info, f := m.keys.Current().open(pieces, purpose, m.suffix)
+	if f != openOK {
+		return nil, ErrInvalid
+	}
+	var d decoded
+	if parsePayload(pt, &d) != nil {
+		return nil, ErrInvalid
+	}
+	created := time.UnixMilli(d.created).UTC()
+	in := &Inspection{
+		ID: hex.EncodeToString(d.id[:]), Subject: d.subject,
+		CreatedAt: created, IssuedAt: info.IssuedAt.UTC(),
+		IdleDeadline: info.IssuedAt.Add(m.idle).UTC(), AbsoluteDeadline: created.Add(m.absolute),
+		KeyID: info.KeyID, PrimaryKey: info.Primary, Chunks: len(pieces),
+		Values: make(map[string]any, len(d.entries)), Flashes: d.flashes,
+	}
+	now := m.now()
+	in.Expired = now.After(in.IdleDeadline) || now.After(in.AbsoluteDeadline)
+	for _, e := range d.entries {
+		var v any
+		if err := inspectMode.Unmarshal(e.val, &v); err != nil {
+			diag, _ := cbor.Diagnose(e.val)
+			v = diag
+		}
+		in.Values[string(e.key)] = v
+	}
+	return in, nil
+}

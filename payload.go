@@ -1,0 +1,341 @@
+package sealed
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"math"
+	"unicode/utf8"
+
+	"github.com/fxamacker/cbor/v2"
+)
+
+// The session payload is one CBOR array (SPEC.md, "Session payload"):
+//
+//	[ id: bstr .size 16, created: uint (Unix ms), subject: tstr,
+//	  values: { * tstr => any }, flashes: [ * tstr ] ]
+//
+// It is walked here without decoding values: the walk checks that the
+// payload is well formed, within the limits below and canonical where it
+// matters (shortest heads, definite lengths, map keys sorted and unique),
+// and records where each top-level value starts and ends. Get then decodes
+// only the one value it is asked for, with the strict DecMode below.
+
+// Decode limits. Every payload, and every value Set accepts, is checked
+// against them, so a session that can be saved can always be read back.
+const (
+	// MaxPayloadBytes caps a decrypted payload. It is checked on the
+	// encrypted input's length before anything is decoded.
+	MaxPayloadBytes = 96 << 10
+	// MaxDepth caps nesting of arrays and maps inside the payload (the
+	// payload array and the values map count as two levels).
+	MaxDepth = 16
+	// MaxItems caps the elements of any one array and the pairs of any one map.
+	MaxItems = 4096
+)
+
+const payloadFields = 5
+
+var (
+	encMode cbor.EncMode
+	decMode cbor.DecMode
+)
+
+func init() {
+	eo := cbor.CoreDetEncOptions() // RFC 8949 section 4.2.1: equal state, equal bytes
+	eo.Time = cbor.TimeRFC3339Nano // exact instants; the default (whole seconds) loses precision
+	eo.TimeTag = cbor.EncTagNone   // tags are refused on decode
+	var err error
+	if encMode, err = eo.EncMode(); err != nil {
+		panic(err)
+	}
+	decMode, err = cbor.DecOptions{
+		DupMapKey:        cbor.DupMapKeyEnforcedAPF,
+		IndefLength:      cbor.IndefLengthForbidden,
+		TagsMd:           cbor.TagsForbidden,
+		MaxNestedLevels:  MaxDepth,
+		MaxArrayElements: MaxItems,
+		MaxMapPairs:      MaxItems,
+		UTF8:             cbor.UTF8RejectInvalid,
+	}.DecMode()
+	if err != nil {
+		panic(err)
+	}
+}
+
+var errMalformed = errors.New("sealed: malformed payload")
+
+// entry is one top-level session value: its key (UTF-8, no CBOR head) and
+// the encoded CBOR item. Both usually alias the decrypted payload.
+type entry struct {
+	key []byte
+	val []byte
+}
+
+// decoded is a payload after the walk.
+type decoded struct {
+	id      [16]byte
+	created int64 // Unix milliseconds
+	subject string
+	entries []entry
+	flashes []string
+}
+
+type walker struct {
+	b   []byte
+	off int
+}
+
+// head reads an initial byte and its argument. It refuses reserved
+// additional-information values, indefinite lengths and non-shortest
+// arguments. For major type 7 it returns ai in arg for simple values
+// 0..23 and the raw bits for floats.
+func (w *walker) head() (major byte, ai byte, arg uint64, ok bool) {
+	if w.off >= len(w.b) {
+		return 0, 0, 0, false
+	}
+	ib := w.b[w.off]
+	w.off++
+	major, ai = ib>>5, ib&0x1f
+	var n int
+	switch {
+	case ai < 24:
+		return major, ai, uint64(ai), true
+	case ai == 24:
+		n = 1
+	case ai == 25:
+		n = 2
+	case ai == 26:
+		n = 4
+	case ai == 27:
+		n = 8
+	default: // 28..30 reserved, 31 indefinite length or break
+		return 0, 0, 0, false
+	}
+	if len(w.b)-w.off < n {
+		return 0, 0, 0, false
+	}
+	p := w.b[w.off : w.off+n]
+	w.off += n
+	switch n {
+	case 1:
+		arg = uint64(p[0])
+	case 2:
+		arg = uint64(binary.BigEndian.Uint16(p))
+	case 4:
+		arg = uint64(binary.BigEndian.Uint32(p))
+	default:
+		arg = binary.BigEndian.Uint64(p)
+	}
+	if major == 7 {
+		// ai 24 is a one-byte simple value, which must be 32 or more;
+		// 25..27 are floats, whose width is their own business.
+		return major, ai, arg, ai != 24 || arg >= 32
+	}
+	// Shortest form: each width only for values that need it.
+	min := [...]uint64{24, 0x100, 0x10000, 0x100000000}[ai-24]
+	return major, ai, arg, arg >= min
+}
+
+// bytesOf reads the content of a byte or text string of length n.
+func (w *walker) bytesOf(n uint64) ([]byte, bool) {
+	if n > uint64(len(w.b)-w.off) {
+		return nil, false
+	}
+	s := w.b[w.off : w.off+int(n)]
+	w.off += int(n)
+	return s, true
+}
+
+// skip walks one data item, checking well-formedness and the limits.
+func (w *walker) skip(depth int) bool {
+	if depth > MaxDepth {
+		return false
+	}
+	major, _, arg, ok := w.head()
+	if !ok {
+		return false
+	}
+	switch major {
+	case 0, 1, 7:
+		return true
+	case 2:
+		_, ok := w.bytesOf(arg)
+		return ok
+	case 3:
+		s, ok := w.bytesOf(arg)
+		return ok && utf8.Valid(s)
+	case 4, 5:
+		if arg > MaxItems {
+			return false
+		}
+		n := arg
+		if major == 5 {
+			n *= 2
+		}
+		// Every item is at least one byte: reject counts the input cannot hold
+		// before looping, so a tiny input cannot claim billions of items.
+		if n > uint64(len(w.b)-w.off) {
+			return false
+		}
+		for i := uint64(0); i < n; i++ {
+			if !w.skip(depth + 1) {
+				return false
+			}
+		}
+		return true
+	default: // 6: tags are refused
+		return false
+	}
+}
+
+func (w *walker) text() ([]byte, bool) {
+	major, _, arg, ok := w.head()
+	if !ok || major != 3 {
+		return nil, false
+	}
+	s, ok := w.bytesOf(arg)
+	return s, ok && utf8.Valid(s)
+}
+
+// compareKeys orders map keys as RFC 8949 core deterministic encoding does:
+// bytewise on the encoded key, which for text strings with shortest heads
+// means shorter first, then bytewise.
+func compareKeys(a, b []byte) int {
+	if len(a) != len(b) {
+		if len(a) < len(b) {
+			return -1
+		}
+		return 1
+	}
+	return bytes.Compare(a, b)
+}
+
+// parsePayload walks pt (which it aliases) into d. entries is appended to
+// d.entries, so a caller can offer inline storage.
+func parsePayload(pt []byte, d *decoded) error {
+	if len(pt) > MaxPayloadBytes {
+		return errMalformed
+	}
+	w := walker{b: pt}
+	major, _, n, ok := w.head()
+	if !ok || major != 4 || n != payloadFields {
+		return errMalformed
+	}
+	// id
+	major, _, n, ok = w.head()
+	if !ok || major != 2 || n != 16 {
+		return errMalformed
+	}
+	id, _ := w.bytesOf(16)
+	if id == nil {
+		return errMalformed
+	}
+	copy(d.id[:], id)
+	// created
+	major, _, n, ok = w.head()
+	if !ok || major != 0 || n > math.MaxInt64 {
+		return errMalformed
+	}
+	d.created = int64(n)
+	// subject
+	sub, ok := w.text()
+	if !ok {
+		return errMalformed
+	}
+	d.subject = string(sub)
+	// values
+	major, _, n, ok = w.head()
+	if !ok || major != 5 || n > MaxItems || n > uint64(len(pt)-w.off) {
+		return errMalformed
+	}
+	var prev []byte
+	for i := uint64(0); i < n; i++ {
+		k, ok := w.text()
+		if !ok || (i > 0 && compareKeys(prev, k) >= 0) {
+			return errMalformed
+		}
+		start := w.off
+		if !w.skip(3) { // payload array (1), values map (2), value (3)
+			return errMalformed
+		}
+		d.entries = append(d.entries, entry{key: k, val: pt[start:w.off]})
+		prev = k
+	}
+	// flashes
+	major, _, n, ok = w.head()
+	if !ok || major != 4 || n > MaxItems || n > uint64(len(pt)-w.off) {
+		return errMalformed
+	}
+	if n > 0 {
+		d.flashes = make([]string, 0, n)
+		for i := uint64(0); i < n; i++ {
+			f, ok := w.text()
+			if !ok {
+				return errMalformed
+			}
+			d.flashes = append(d.flashes, string(f))
+		}
+	}
+	if w.off != len(pt) {
+		return errMalformed
+	}
+	return nil
+}
+
+func appendHead(b []byte, major byte, n uint64) []byte {
+	m := major << 5
+	switch {
+	case n < 24:
+		return append(b, m|byte(n))
+	case n <= math.MaxUint8:
+		return append(b, m|24, byte(n))
+	case n <= math.MaxUint16:
+		return binary.BigEndian.AppendUint16(append(b, m|25), uint16(n))
+	case n <= math.MaxUint32:
+		return binary.BigEndian.AppendUint32(append(b, m|26), uint32(n))
+	default:
+		return binary.BigEndian.AppendUint64(append(b, m|27), n)
+	}
+}
+
+func payloadSize(d *decoded) int {
+	n := 1 + 17 + 9 + 9 + len(d.subject) + 9 + 9
+	for _, e := range d.entries {
+		n += 9 + len(e.key) + len(e.val)
+	}
+	for _, f := range d.flashes {
+		n += 9 + len(f)
+	}
+	return n
+}
+
+// appendPayload encodes d canonically. d.entries must already be sorted
+// with compareKeys and unique, which every mutation keeps true.
+func appendPayload(b []byte, d *decoded) []byte {
+	b = appendHead(b, 4, payloadFields)
+	b = appendHead(b, 2, 16)
+	b = append(b, d.id[:]...)
+	b = appendHead(b, 0, uint64(d.created))
+	b = appendHead(b, 3, uint64(len(d.subject)))
+	b = append(b, d.subject...)
+	b = appendHead(b, 5, uint64(len(d.entries)))
+	for _, e := range d.entries {
+		b = appendHead(b, 3, uint64(len(e.key)))
+		b = append(b, e.key...)
+		b = append(b, e.val...)
+	}
+	b = appendHead(b, 4, uint64(len(d.flashes)))
+	for _, f := range d.flashes {
+		b = appendHead(b, 3, uint64(len(f)))
+		b = append(b, f...)
+	}
+	return b
+}
+
+// checkValue reports whether an encoded value is one item within the
+// limits, at the depth a value sits in the payload.
+func checkValue(v []byte) bool {
+	w := walker{b: v}
+	return w.skip(3) && w.off == len(v)
+}

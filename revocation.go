@@ -1,0 +1,81 @@
+package sealed
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// RevocationList is a server-side list of ended sessions. A stateless
+// cookie stays valid until it expires, so without one, logout and CycleID
+// only change what an honest browser holds: a copy of the old cookie
+// replays. With one, the old ID is refused.
+//
+// The interface uses plain types only, so a backend in another module
+// (like github.com/sealedgo/sealed/redisrevoke) satisfies it by shape
+// without importing this package. Every method must be safe for
+// concurrent use and must respect ctx's deadline.
+type RevocationList interface {
+	// Revoke marks the session ID as revoked. The entry may be dropped
+	// after until, when the session would have expired anyway.
+	Revoke(ctx context.Context, id string, until time.Time) error
+	// RevokeSubject revokes every session of subject created before
+	// before ("log out everywhere"). The entry may be dropped after until.
+	// A later call with a later before replaces an earlier one.
+	RevokeSubject(ctx context.Context, subject string, before, until time.Time) error
+	// Revoked reports whether the session with this ID, subject ("" for
+	// none) and creation time is revoked, by ID or by subject, in one
+	// round trip.
+	Revoked(ctx context.Context, id, subject string, created time.Time) (bool, error)
+}
+
+// ErrNoRevocation is returned by RevokeSubject on a Manager configured
+// without a revocation list.
+var ErrNoRevocation = errors.New("sealed: no revocation list configured")
+
+func (m *Manager) isRevoked(ctx context.Context, s *Session) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, m.revWait)
+	defer cancel()
+	return m.revocation.Revoked(ctx, hex.EncodeToString(s.d.id[:]), s.d.subject, time.UnixMilli(s.d.created))
+}
+
+// revokePending revokes the IDs a CycleID or Invalidate left behind. Each
+// entry lives until the session it ends would have reached its absolute
+// timeout. s.mu must be held.
+func (m *Manager) revokePending(ctx context.Context, s *Session) error {
+	if m.revocation == nil || len(s.revoke) == 0 {
+		s.revoke = nil
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, m.revWait)
+	defer cancel()
+	for _, r := range s.revoke {
+		until := time.UnixMilli(r.created).Add(m.absolute + m.skew)
+		if err := m.revocation.Revoke(ctx, hex.EncodeToString(r.id[:]), until); err != nil {
+			return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+	}
+	s.revoke = nil
+	return nil
+}
+
+// RevokeSubject ends every existing session whose subject is subject
+// ("log out everywhere"): sessions created before now are refused from the
+// next request on. It needs Options.Revocation.
+func (m *Manager) RevokeSubject(ctx context.Context, subject string) error {
+	if m.revocation == nil {
+		return ErrNoRevocation
+	}
+	if subject == "" {
+		return errors.New("sealed: RevokeSubject: empty subject")
+	}
+	now := m.now()
+	ctx, cancel := context.WithTimeout(ctx, m.revWait)
+	defer cancel()
+	if err := m.revocation.RevokeSubject(ctx, subject, now, now.Add(m.absolute+m.skew)); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return nil
+}
