@@ -1,0 +1,142 @@
+package sealed
+
+import (
+	"encoding/hex"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// payloadOf builds a payload with the real encoder for the values.
+func payloadOf(t testing.TB, values map[string]any, flashes ...string) []byte {
+	t.Helper()
+	m := testManager(t, nil)
+	s := &Session{m: m}
+	s.reset(m.now())
+	s.d.subject = "user-1"
+	for k, v := range values {
+		require.NoError(t, s.Set(k, v))
+	}
+	for _, f := range flashes {
+		s.AddFlash(f)
+	}
+	return appendPayload(nil, &s.d)
+}
+
+func TestPayloadRoundTripIsCanonical(t *testing.T) {
+	pt := payloadOf(t, map[string]any{"b": 1, "aa": "x", "a": []int{1, 2}, "zz": map[string]int{"q": 1}}, "hi")
+	var d decoded
+	require.NoError(t, parsePayload(pt, &d))
+	assert.Equal(t, "user-1", d.subject)
+	assert.Equal(t, []string{"hi"}, d.flashes)
+	var keys []string
+	for _, e := range d.entries {
+		keys = append(keys, string(e.key))
+	}
+	assert.Equal(t, []string{"a", "b", "aa", "zz"}, keys, "length-first, then bytewise")
+	assert.Equal(t, pt, appendPayload(nil, &d), "parse then encode must give the same bytes")
+
+	// The same state built in another order gives the same bytes.
+	pt2 := payloadOf(t, map[string]any{"zz": map[string]int{"q": 1}, "aa": "x", "b": 1, "a": []int{1, 2}}, "hi")
+	var d2 decoded
+	require.NoError(t, parsePayload(pt2, &d2))
+	d2.id, d2.created = d.id, d.created
+	assert.Equal(t, pt, appendPayload(nil, &d2))
+}
+
+func cborHex(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
+	require.NoError(t, err)
+	return b
+}
+
+// A valid payload header: array(5), 16-byte id, created 1, subject "".
+const hdr = "85 50 000102030405060708090a0b0c0d0e0f 01 60"
+
+func TestParsePayloadRejects(t *testing.T) {
+	ok := cborHex(t, hdr+" a1 6161 01 80") // {"a": 1}, no flashes
+	var d decoded
+	require.NoError(t, parsePayload(ok, &d))
+
+	cases := map[string]string{
+		"empty":                  "",
+		"not an array":           "a0",
+		"array of 4":             "84 50 000102030405060708090a0b0c0d0e0f 01 60 a0",
+		"short id":               "85 4f 000102030405060708090a0b0c0d0e 01 60 a0 80",
+		"negative created":       "85 50 000102030405060708090a0b0c0d0e0f 20 60 a0 80",
+		"non-shortest created":   "85 50 000102030405060708090a0b0c0d0e0f 1801 60 a0 80",
+		"subject not text":       "85 50 000102030405060708090a0b0c0d0e0f 01 40 a0 80",
+		"invalid utf-8 subject":  "85 50 000102030405060708090a0b0c0d0e0f 01 61ff a0 80",
+		"key not text":           hdr + " a1 01 01 80",
+		"duplicate keys":         hdr + " a2 6161 01 6161 02 80",
+		"unsorted keys":          hdr + " a2 6162 01 6161 02 80",
+		"longer key first":       hdr + " a2 626161 01 6162 02 80",
+		"indefinite map":         hdr + " bf 6161 01 ff 80",
+		"indefinite value":       hdr + " a1 6161 9f 01 ff 80",
+		"tag in value":           hdr + " a1 6161 c1 01 80",
+		"reserved ai":            hdr + " a1 6161 1c 80",
+		"break outside":          hdr + " a1 6161 ff 80",
+		"small simple in 2 byte": hdr + " a1 6161 f814 80",
+		"truncated value":        hdr + " a1 6161 62 61 80",
+		"huge count":             hdr + " a1 6161 9b 00000000ffffffff 80",
+		"flash not text":         hdr + " a0 81 01",
+		"trailing bytes":         hdr + " a0 80 00",
+		"missing flashes":        hdr + " a0",
+	}
+	for name, h := range cases {
+		t.Run(name, func(t *testing.T) {
+			var d decoded
+			assert.Error(t, parsePayload(cborHex(t, h), &d))
+		})
+	}
+}
+
+func TestParsePayloadDepthAndSizeLimits(t *testing.T) {
+	nest := func(n int) string { return strings.Repeat("81 ", n) + "01" }
+	// The value sits at depth 3; MaxDepth allows MaxDepth-3 further arrays.
+	var d decoded
+	require.NoError(t, parsePayload(cborHex(t, hdr+" a1 6161 "+nest(MaxDepth-3)+" 80"), &d))
+	assert.Error(t, parsePayload(cborHex(t, hdr+" a1 6161 "+nest(MaxDepth-2)+" 80"), &decoded{}))
+
+	big := make([]byte, MaxPayloadBytes+1)
+	assert.Error(t, parsePayload(big, &decoded{}))
+
+	items := func(n int) []byte {
+		b := cborHex(t, hdr+" a1 6161")
+		b = appendHead(b, 4, uint64(n))
+		for i := 0; i < n; i++ {
+			b = append(b, 0)
+		}
+		return append(b, 0x80)
+	}
+	require.NoError(t, parsePayload(items(MaxItems), &decoded{}))
+	assert.Error(t, parsePayload(items(MaxItems+1), &decoded{}))
+}
+
+// The strict DecMode used by Get agrees with the walker on what is refused.
+func TestDecModeStrict(t *testing.T) {
+	var v any
+	assert.Error(t, decMode.Unmarshal(cborHex(t, "a2 6161 01 6161 02"), &v), "duplicate map keys")
+	assert.Error(t, decMode.Unmarshal(cborHex(t, "c1 01"), &v), "tags")
+	assert.Error(t, decMode.Unmarshal(cborHex(t, "9f 01 ff"), &v), "indefinite length")
+	enc, err := encMode.Marshal(map[string]int{"b": 1, "a": 2, "aa": 3})
+	require.NoError(t, err)
+	assert.Equal(t, cborHex(t, "a3 6161 02 6162 01 626161 03"), enc, "core deterministic encoding")
+}
+
+func TestAppendHeadShortest(t *testing.T) {
+	for _, c := range []struct {
+		n    uint64
+		want string
+	}{{0, "00"}, {23, "17"}, {24, "1818"}, {255, "18ff"}, {256, "190100"}, {65535, "19ffff"}, {65536, "1a00010000"}, {1 << 32, "1b0000000100000000"}} {
+		got := appendHead(nil, 0, c.n)
+		assert.Equal(t, c.want, hex.EncodeToString(got), "n=%d", c.n)
+		w := walker{b: got}
+		_, _, arg, ok := w.head()
+		assert.True(t, ok)
+		assert.Equal(t, c.n, arg)
+	}
+}

@@ -1,0 +1,272 @@
+package sealed
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Unix(1795392000, 0)} }
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// testManager returns a manager with a fresh key on a fake clock, unless
+// opts sets its own clock.
+func testManager(t testing.TB, opts *Options) *Manager {
+	t.Helper()
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Now == nil {
+		o.Now = newClock().Now
+	}
+	m, err := New(testRing(t, "k1"), &o)
+	require.NoError(t, err)
+	return m
+}
+
+func newSession(t testing.TB, m *Manager) *Session {
+	t.Helper()
+	s, err := m.Load(context.Background(), nil)
+	require.NoError(t, err)
+	return s
+}
+
+type user struct {
+	ID    int      `cbor:"id"`
+	Email string   `cbor:"email"`
+	Roles []string `cbor:"roles"`
+}
+
+func TestGetSetTyped(t *testing.T) {
+	s := newSession(t, testManager(t, nil))
+	u := user{ID: 7, Email: "ada@example.com", Roles: []string{"admin"}}
+	require.NoError(t, s.Set("user", u))
+	require.NoError(t, s.Set("n", 41))
+
+	got, ok, err := Get[user](s, "user")
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, u, got)
+
+	n, ok, err := Get[int](s, "n")
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, 41, n)
+
+	// Absent: not an error.
+	_, ok, err = Get[string](s, "missing")
+	assert.NoError(t, err)
+	assert.False(t, ok)
+
+	// Type mismatch: an error, not a panic.
+	_, ok, err = Get[string](s, "n")
+	assert.True(t, ok)
+	assert.Error(t, err)
+	_, _, err = Get[int](s, "user")
+	assert.Error(t, err)
+
+	// Results do not alias the session.
+	got.Roles[0] = "changed"
+	again, _, _ := Get[user](s, "user")
+	assert.Equal(t, "admin", again.Roles[0])
+
+	// time.Time keeps its instant exactly.
+	when := time.Date(2026, 11, 23, 10, 59, 0, 123456789, time.UTC)
+	require.NoError(t, s.Set("when", when))
+	w, _, err := Get[time.Time](s, "when")
+	require.NoError(t, err)
+	assert.True(t, when.Equal(w))
+}
+
+func TestSetRejects(t *testing.T) {
+	s := newSession(t, testManager(t, nil))
+	assert.Error(t, s.Set("ch", make(chan int)), "unencodable")
+	assert.Error(t, s.Set("f", func() {}), "unencodable")
+	var deep any = 1
+	for i := 0; i < MaxDepth; i++ {
+		deep = []any{deep}
+	}
+	assert.Error(t, s.Set("deep", deep), "deeper than the decode limit")
+	assert.Error(t, s.Set("wide", make([]int, MaxItems+1)), "more items than the decode limit")
+	assert.False(t, s.Has("ch") || s.Has("deep") || s.Has("wide"))
+}
+
+func TestRemoveHasKeysClear(t *testing.T) {
+	s := newSession(t, testManager(t, nil))
+	require.NoError(t, s.Set("b", "B"))
+	require.NoError(t, s.Set("a", 1))
+	require.NoError(t, s.Set("cc", true))
+	assert.Equal(t, []string{"a", "b", "cc"}, s.Keys())
+
+	v, ok, err := Remove[string](s, "b")
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, "B", v)
+	assert.False(t, s.Has("b"))
+
+	_, ok, err = Remove[string](s, "b")
+	assert.NoError(t, err)
+	assert.False(t, ok)
+
+	// Remove with the wrong type still removes, and says so.
+	_, ok, err = Remove[string](s, "a")
+	assert.True(t, ok)
+	assert.Error(t, err)
+	assert.False(t, s.Has("a"))
+
+	raw, ok := s.GetRaw("cc")
+	assert.True(t, ok)
+	assert.Equal(t, []byte{0xf5}, raw)
+	raw[0] = 0 // a copy
+	raw, ok, err = s.RemoveRaw("cc")
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, []byte{0xf5}, raw)
+
+	require.NoError(t, s.Set("x", 1))
+	s.SetSubject("u1")
+	s.AddFlash("hello")
+	id := s.ID()
+	s.Clear()
+	assert.Empty(t, s.Keys())
+	assert.Empty(t, s.Subject())
+	assert.Nil(t, s.Flashes())
+	assert.Equal(t, id, s.ID(), "Clear keeps the session")
+}
+
+func TestCycleIDKeepsState(t *testing.T) {
+	s := newSession(t, testManager(t, nil))
+	require.NoError(t, s.Set("k", "v"))
+	id, created := s.ID(), s.CreatedAt()
+	s.CycleID()
+	assert.NotEqual(t, id, s.ID())
+	assert.Len(t, s.ID(), 32)
+	assert.Equal(t, created, s.CreatedAt())
+	v, _, _ := Get[string](s, "k")
+	assert.Equal(t, "v", v)
+}
+
+func TestInvalidateThenWriteStartsNewSession(t *testing.T) {
+	m := testManager(t, nil)
+	s := newSession(t, m)
+	require.NoError(t, s.Set("k", "v"))
+	id := s.ID()
+	s.Invalidate()
+	assert.False(t, s.Has("k"))
+	assert.NotEqual(t, id, s.ID())
+	s.AddFlash("logged out")
+	assert.Equal(t, []string{"logged out"}, s.Flashes())
+}
+
+func TestFlashesReadOnce(t *testing.T) {
+	s := newSession(t, testManager(t, nil))
+	s.AddFlash("one")
+	s.AddFlash("two")
+	assert.Equal(t, []string{"one", "two"}, s.Flashes())
+	assert.Nil(t, s.Flashes())
+}
+
+func TestMutationAfterSaveIsReported(t *testing.T) {
+	var logs bytes.Buffer
+	m := testManager(t, &Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	s := newSession(t, m)
+	require.NoError(t, s.Set("k", 1))
+	_, err := m.Save(context.Background(), s)
+	require.NoError(t, err)
+
+	assert.ErrorIs(t, s.Set("k", 2), ErrCommitted)
+	_, _, err = Remove[int](s, "k")
+	assert.ErrorIs(t, err, ErrCommitted)
+	s.Clear()
+	s.CycleID()
+	assert.True(t, s.Has("k"), "Clear after save must not take effect")
+	assert.Contains(t, logs.String(), "session modified after it was saved")
+	assert.Contains(t, logs.String(), "op=Clear")
+	assert.Contains(t, logs.String(), "op=CycleID")
+}
+
+func TestConcurrentUseWithinRequest(t *testing.T) {
+	s := newSession(t, testManager(t, nil))
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 200; i++ {
+				_ = s.Set(string(rune('a'+g)), i)
+				_, _, _ = Get[int](s, string(rune('a'+(g+1)%8)))
+				_ = s.Keys()
+			}
+		}(g)
+	}
+	wg.Wait()
+	assert.Len(t, s.Keys(), 8)
+}
+
+// Plain-cookie round trip: what Save returns, Load reads back.
+func TestLoadSavePlainCookies(t *testing.T) {
+	ctx := context.Background()
+	m := testManager(t, nil)
+	s := newSession(t, m)
+	assert.True(t, s.IsNew())
+	require.NoError(t, s.Set("user", "ada"))
+	s.SetSubject("u-1")
+	cookies, err := m.Save(ctx, s)
+	require.NoError(t, err)
+	require.Len(t, cookies, 1)
+	for _, c := range cookies {
+		require.NoError(t, c.Valid())
+	}
+
+	s2, err := m.Load(ctx, cookies)
+	require.NoError(t, err)
+	assert.False(t, s2.IsNew())
+	assert.Equal(t, s.ID(), s2.ID())
+	assert.Equal(t, "u-1", s2.Subject())
+	v, _, _ := Get[string](s2, "user")
+	assert.Equal(t, "ada", v)
+
+	// The same through Set-Cookie lines and raw "name=value" pairs, as an
+	// API Gateway v2 event carries them.
+	s3, err := m.Load(ctx, cookies)
+	require.NoError(t, err)
+	require.NoError(t, s3.Set("n", 2))
+	lines, err := m.SaveLines(ctx, s3)
+	require.NoError(t, err)
+	require.Len(t, lines, 1)
+	parsed, err := http.ParseSetCookie(lines[0])
+	require.NoError(t, err)
+	assert.Equal(t, lines[0], parsed.String(), "our line is what net/http would write")
+	s4, err := m.LoadHeader(ctx, parsed.Name+"="+parsed.Value)
+	require.NoError(t, err)
+	n, _, _ := Get[int](s4, "n")
+	assert.Equal(t, 2, n)
+
+	// A session from another manager is refused by Save.
+	other := testManager(t, nil)
+	_, err = other.Save(ctx, s4)
+	assert.Error(t, err)
+}
