@@ -64,7 +64,7 @@ type ringKey struct {
 	kid    [KeyIDSize]byte
 	secret [SecretSize]byte
 
-	mu      sync.Mutex                          // serialises writers of derived
+	mu      sync.Mutex                             // serialises writers of derived
 	derived atomic.Pointer[map[string]cipher.AEAD] // purpose → cipher; copy-on-write
 }
 
