@@ -1,0 +1,185 @@
+package sealed
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"sync"
+	"time"
+)
+
+// MemoryRevocationList is a RevocationList held in this process's memory.
+//
+// It suits a single server, or tests: revocations made on one process are
+// not seen by another, and they are lost on restart, after which a copy of
+// a logged-out cookie replays again until it expires. A fleet needs a
+// shared backend such as github.com/sealedgo/sealed/redisrevoke.
+//
+// Memory is bounded by the sessions still alive: every entry carries the
+// time after which the session it ends would have expired anyway, and is
+// forgotten then. Expired entries are ignored on read at once, and removed
+// by a sweep run on writes, when the number of entries has doubled since
+// the last sweep or sweepEvery has passed. A sweep costs time linear in the
+// number of entries, but the doubling makes that constant per write on
+// average, and there is no background goroutine to stop or to leak. Between
+// sweeps the list holds at most about twice the entries that were live at
+// the last one (or minSweep, whichever is more).
+//
+// The zero value is not usable; create one with NewMemoryRevocationList. It
+// is safe for concurrent use.
+type MemoryRevocationList struct {
+	mu sync.RWMutex
+	// ids maps a revoked session ID to when its entry expires (Unix ns).
+	ids map[string]int64
+	// subjects maps a subject to its revocation.
+	subjects map[string]subjectRevocation
+
+	// sweepAt is the entry count at which the next write sweeps.
+	sweepAt int
+	// lastSweep is when the last sweep ran (Unix ns).
+	lastSweep int64
+
+	now func() time.Time // the clock; tests replace it
+}
+
+type subjectRevocation struct {
+	before int64 // Unix ms: sessions created earlier are revoked
+	until  int64 // Unix ns: when the entry expires
+}
+
+const (
+	// minSweep keeps a small list from sweeping on every write: below
+	// this many entries, memory is no concern and only sweepEvery
+	// triggers a sweep.
+	minSweep = 1024
+	// sweepEvery bounds how long expired entries linger in a list that
+	// grows too slowly to reach its doubling threshold.
+	sweepEvery = time.Minute
+)
+
+// NewMemoryRevocationList returns an empty in-memory revocation list.
+func NewMemoryRevocationList() *MemoryRevocationList {
+	return &MemoryRevocationList{
+		ids:       make(map[string]int64),
+		subjects:  make(map[string]subjectRevocation),
+		sweepAt:   minSweep,
+		lastSweep: time.Now().UnixNano(),
+		now:       time.Now,
+	}
+}
+
+// Revoke marks id as revoked until until. An until already past records
+// nothing: the session has expired anyway. Revoking an ID again never
+// shortens its entry.
+func (l *MemoryRevocationList) Revoke(ctx context.Context, id string, until time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if id == "" {
+		return errors.New("sealed: MemoryRevocationList.Revoke: empty session ID")
+	}
+	now := l.now().UnixNano()
+	u := until.UnixNano()
+	if u <= now {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if old, ok := l.ids[id]; !ok || old < u {
+		l.ids[id] = u
+	}
+	l.maybeSweep(now)
+	return nil
+}
+
+// RevokeSubject revokes the sessions of subject created before before, to
+// the millisecond, until until. An earlier revocation with a later before
+// stays in force: before is never lowered, and the entry keeps the later of
+// the two untils, so that neither call's promise is cut short. An empty
+// subject is an error: it stands for "no subject", and revoking it would
+// end nothing the caller meant to end.
+func (l *MemoryRevocationList) RevokeSubject(ctx context.Context, subject string, before, until time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if subject == "" {
+		return errors.New("sealed: MemoryRevocationList.RevokeSubject: empty subject")
+	}
+	now := l.now().UnixNano()
+	u := until.UnixNano()
+	if u <= now {
+		return nil
+	}
+	b := before.UnixMilli()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if old, ok := l.subjects[subject]; ok && old.until > now {
+		b = max(b, old.before)
+		u = max(u, old.until)
+	}
+	l.subjects[subject] = subjectRevocation{before: b, until: u}
+	l.maybeSweep(now)
+	return nil
+}
+
+// Revoked reports whether the session is revoked by its ID, or by its
+// subject because it was created in an earlier millisecond than the
+// subject's before. Expired entries count as absent.
+func (l *MemoryRevocationList) Revoked(ctx context.Context, id, subject string, created time.Time) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	now := l.now().UnixNano()
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if u, ok := l.ids[id]; ok && u > now {
+		return true, nil
+	}
+	if subject == "" {
+		return false, nil
+	}
+	if r, ok := l.subjects[subject]; ok && r.until > now && created.UnixMilli() < r.before {
+		return true, nil
+	}
+	return false, nil
+}
+
+// Len returns the number of entries held, ID and subject entries together,
+// including expired ones a sweep has not removed yet: the figure that
+// measures memory use.
+func (l *MemoryRevocationList) Len() int {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return len(l.ids) + len(l.subjects)
+}
+
+// maybeSweep removes expired entries when the list has doubled since the
+// last sweep or sweepEvery has passed. l.mu must be held for writing.
+func (l *MemoryRevocationList) maybeSweep(now int64) {
+	if len(l.ids)+len(l.subjects) < l.sweepAt && now-l.lastSweep < int64(sweepEvery) {
+		return
+	}
+	l.ids = sweepMap(l.ids, func(u int64) bool { return u > now })
+	l.subjects = sweepMap(l.subjects, func(r subjectRevocation) bool { return r.until > now })
+	l.sweepAt = max(2*(len(l.ids)+len(l.subjects)), minSweep)
+	l.lastSweep = now
+}
+
+// sweepMap deletes the entries keep rejects. A Go map never gives back the
+// memory of deleted entries, so when most entries went, the survivors move
+// to a new map sized for them and the old one is left to the collector:
+// otherwise one burst of logouts would hold its peak memory for good.
+func sweepMap[V any](m map[string]V, keep func(V) bool) map[string]V {
+	before := len(m)
+	for k, v := range m {
+		if !keep(v) {
+			delete(m, k)
+		}
+	}
+	if before < minSweep || len(m) > before/4 {
+		return m
+	}
+	fresh := make(map[string]V, len(m))
+	maps.Copy(fresh, m)
+	return fresh
+}
