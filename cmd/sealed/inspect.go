@@ -1,0 +1,223 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+
+	"github.com/sealedgo/sealed"
+)
+
+// keysEnv names the environment variable that may hold the JWK Set for
+// inspect instead of --keys.
+const keysEnv = "SEALED_KEYS"
+
+// maxInput bounds what inspect reads from stdin: far more than any session
+// (32 chunks of at most 4 KiB) needs.
+const maxInput = 1 << 20
+
+const notOpen = "the cookie does not open with these keys (wrong keys, cookie name, or a damaged value)"
+
+type inspectOpts struct {
+	keys     string
+	name     string
+	insecure bool
+}
+
+func inspectFlags(o *inspectOpts) *flag.FlagSet {
+	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
+	fs.StringVar(&o.keys, "keys", "", "read the JWK Set from `FILE` (default: the "+keysEnv+" environment variable, holding the JSON itself)")
+	fs.StringVar(&o.name, "name", "", "session cookie `NAME`, as in Options.CookieName (default \"__Host-session\", or \"session\" with --insecure)")
+	fs.BoolVar(&o.insecure, "insecure", false, "the application sets Options.AllowInsecure (needed for names that a __Host- or __Secure- prefix would reject without it)")
+	return fs
+}
+
+const inspectHead = `Usage: sealed inspect [--keys FILE] [--name NAME] [--insecure] < COOKIE
+
+Opens a session cookie and prints what it holds as JSON: id, subject,
+creation and issue times, idle and absolute deadlines, whether it has
+expired, the id of the key that sealed it (and whether that key is the
+primary), the number of chunks, values and flashes. Expiry and revocation
+are reported, not enforced.
+
+The cookie is read from stdin, never from the command line, because it is a
+credential and arguments are visible to other users. Give either
+  - the bare value of the session cookie (a session of one chunk), or
+  - a Cookie header, with or without the leading "Cookie: ", such as
+    "__Host-session=3.AbC...; __Host-session.1=...; other=x", which is
+    needed for a session spread over several chunks. Several lines (several
+    Cookie or Set-Cookie headers) are read together.
+Input containing "=" is taken as a header.
+
+The keys come from --keys FILE or from the environment variable
+` + keysEnv + ` holding the JWK Set itself. The cookie name must be the
+application's: it is bound into every sealed value. Secrets are never
+printed.
+
+Exit status is 1 when the cookie does not open with these keys.
+`
+
+const inspectTail = `Examples:
+
+	sealed inspect --keys keys.json < cookie.txt
+	pbpaste | sealed inspect --keys keys.json
+	SEALED_KEYS="$(cat keys.json)" sealed inspect --name session --insecure < header.txt
+`
+
+func (c *cli) inspect(args []string) int {
+	var o inspectOpts
+	fs := inspectFlags(&o)
+	pos, code, done := c.parseFlags(fs, commands["inspect"].usage, args)
+	if done {
+		return code
+	}
+	if len(pos) > 0 {
+		return c.usageError("inspect: unexpected argument; the cookie is read from stdin, never from the command line (see 'sealed inspect --help')")
+	}
+	if isSet(fs, "keys") && o.keys == "" {
+		return c.usageError("inspect: --keys must name a file")
+	}
+	if isSet(fs, "name") && o.name == "" {
+		return c.usageError("inspect: --name must not be empty")
+	}
+	name := o.name
+	if name == "" {
+		name = "__Host-session"
+		if o.insecure {
+			name = "session"
+		}
+	}
+
+	var ring *sealed.Keyring
+	switch env := c.env(keysEnv); {
+	case o.keys != "":
+		data, err := os.ReadFile(o.keys)
+		if err != nil {
+			return c.fail("inspect: %v", err)
+		}
+		if ring, err = sealed.ParseKeyring(data); err != nil {
+			return c.fail("inspect: %s: %s", o.keys, msg(err))
+		}
+	case env != "":
+		var err error
+		if ring, err = sealed.ParseKeyring([]byte(env)); err != nil {
+			return c.fail("inspect: %s: %s", keysEnv, msg(err))
+		}
+	default:
+		return c.usageError("inspect: no keys: give --keys FILE or set %s to the JWK Set", keysEnv)
+	}
+
+	m, err := sealed.New(ring, &sealed.Options{CookieName: name, AllowInsecure: o.insecure})
+	if err != nil {
+		return c.usageError("inspect: %s", msg(err))
+	}
+
+	if f, ok := c.stdin.(*os.File); ok {
+		if isTerminal(f) {
+			fmt.Fprintln(c.stderr, "sealed: reading the cookie from the terminal; end with Ctrl-D (see 'sealed inspect --help')")
+		}
+	}
+	headers, err := readCookie(c.stdin, name)
+	if err != nil {
+		return c.fail("inspect: reading stdin: %v", err)
+	}
+	if len(headers) == 0 {
+		return c.usageError("inspect: nothing on stdin; pipe in the cookie value or the Cookie header")
+	}
+
+	in, err := m.Inspect(headers...)
+	if errors.Is(err, sealed.ErrInvalid) {
+		return c.fail("%s", notOpen)
+	}
+	if err != nil {
+		return c.fail("inspect: %s", msg(err))
+	}
+	for k, v := range in.Values {
+		in.Values[k] = jsonSafe(v)
+	}
+	out, err := json.MarshalIndent(in, "", "  ")
+	if err != nil {
+		return c.fail("inspect: cannot print the session as JSON: %v", err)
+	}
+	c.stdout.Write(append(out, '\n'))
+	return exitOK
+}
+
+// readCookie reads stdin and returns the Cookie header lines for
+// Manager.Inspect. Input without "=" is the bare value of the session
+// cookie's first chunk. Otherwise every line is a header: a leading
+// "Cookie:" or "Set-Cookie:" is dropped (a Set-Cookie line's attributes
+// are ignored, since their names are not the cookie's).
+func readCookie(r io.Reader, name string) ([]string, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxInput+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxInput {
+		return nil, fmt.Errorf("more than %d bytes", maxInput)
+	}
+	text := strings.TrimSpace(string(data))
+	if text == "" {
+		return nil, nil
+	}
+	if !strings.Contains(text, "=") {
+		return []string{name + "=" + text}, nil
+	}
+	var headers []string
+	sc := bufio.NewScanner(strings.NewReader(text))
+	sc.Buffer(make([]byte, 0, 64*1024), maxInput+1)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		for _, p := range []string{"cookie:", "set-cookie:"} {
+			if len(line) >= len(p) && strings.EqualFold(line[:len(p)], p) {
+				line = strings.TrimSpace(line[len(p):])
+			}
+		}
+		if line != "" {
+			headers = append(headers, line)
+		}
+	}
+	return headers, sc.Err()
+}
+
+// jsonSafe replaces the floating-point values that JSON cannot represent
+// (NaN and the infinities, which CBOR can) with strings, so that one odd
+// value does not stop the whole session from being shown.
+func jsonSafe(v any) any {
+	switch x := v.(type) {
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return fmt.Sprint(x)
+		}
+	case float32:
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return fmt.Sprint(x)
+		}
+	case map[string]any:
+		for k, e := range x {
+			x[k] = jsonSafe(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = jsonSafe(e)
+		}
+	}
+	return v
+}
+
+// isTerminal reports whether f looks like a terminal: a character device
+// other than the null device.
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return false
+	}
+	null, err := os.Stat(os.DevNull)
+	return err != nil || !os.SameFile(st, null)
+}
