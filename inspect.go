@@ -2,6 +2,7 @@ package sealed
 
 import (
 	"encoding/hex"
+	"encoding/json"
 	"reflect"
 	"time"
 
@@ -24,8 +25,9 @@ type Inspection struct {
 	PrimaryKey       bool      `json:"primary_key"`
 	Chunks           int       `json:"chunks"`
 	// Values holds each value decoded generically (maps with text keys
-	// as map[string]any); a value that does not fit that shape is given in
-	// CBOR diagnostic notation instead.
+	// as map[string]any); a value that does not fit that shape or has no
+	// JSON form (NaN, say) is given in CBOR diagnostic notation instead, so
+	// an Inspection always marshals to JSON.
 	Values  map[string]any `json:"values"`
 	Flashes []string       `json:"flashes,omitempty"`
 }
@@ -79,7 +81,13 @@ func (m *Manager) Inspect(cookieHeader ...string) (*Inspection, error) {
 	in.Expired = now.After(in.IdleDeadline) || now.After(in.AbsoluteDeadline)
 	for _, e := range d.entries {
 		var v any
-		if err := inspectMode.Unmarshal(e.val, &v); err != nil {
+		err := inspectMode.Unmarshal(e.val, &v)
+		if err == nil {
+			// CBOR can hold what JSON cannot (NaN, infinities); those
+			// values are shown in diagnostic notation too.
+			_, err = json.Marshal(v)
+		}
+		if err != nil {
 			diag, _ := cbor.Diagnose(e.val)
 			v = diag
 		}

@@ -2,6 +2,8 @@ package sealed
 
 import (
 	"context"
+	"encoding/json"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -312,6 +314,19 @@ func TestInspect(t *testing.T) {
 	assert.Equal(t, "ada", in.Values["user"].(map[string]any)["name"])
 	assert.False(t, in.Expired)
 	assert.Equal(t, in.IssuedAt.Add(DefaultIdleTimeout), in.IdleDeadline)
+
+	// Values JSON cannot hold still inspect and marshal.
+	s = newSession(t, m)
+	require.NoError(t, s.Set("nan", math.NaN()))
+	require.NoError(t, s.Set("inf", math.Inf(-1)))
+	cs, err = m.Save(context.Background(), s)
+	require.NoError(t, err)
+	in, err = m.Inspect(cs[0].Name + "=" + cs[0].Value)
+	require.NoError(t, err)
+	assert.Equal(t, "NaN", in.Values["nan"])
+	assert.Equal(t, "-Infinity", in.Values["inf"])
+	_, err = json.Marshal(in)
+	assert.NoError(t, err)
 
 	_, err = m.Inspect("other=1")
 	assert.ErrorIs(t, err, ErrInvalid)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 	"unsafe"
 )
@@ -83,23 +84,13 @@ func (f failure) String() string {
 // encoding.
 var b64 = base64.RawURLEncoding.Strict()
 
-// b64Alphabet marks the 64 bytes a sealed value may contain. Go's decoder
-// skips '\r' and '\n' even in strict mode, so the alphabet is checked here
-// before decoding; otherwise "ab\ncd" and "abcd" would both open.
-var b64Alphabet = func() (t [256]bool) {
-	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") {
-		t[c] = true
-	}
-	return t
-}()
-
-func inAlphabet(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if !b64Alphabet[s[i]] {
-			return false
-		}
-	}
-	return true
+// noLineBreaks reports whether s is free of '\r' and '\n'. The strict
+// decoder rejects every other byte outside the base64url alphabet, but it
+// skips line breaks, so "ab\ncd" and "abcd" would both open. Two
+// vectorised IndexByte scans cost far less than checking each byte
+// against a table, which was a fifth of the read path.
+func noLineBreaks(s string) bool {
+	return strings.IndexByte(s, '\n') < 0 && strings.IndexByte(s, '\r') < 0
 }
 
 // stringBytes views s as a byte slice without copying. The result must never
@@ -214,7 +205,7 @@ func (k *Keyring) open(pieces []string, purpose string, suffix []byte) ([]byte, 
 		return nil, Opened{}, failTooLarge
 	}
 	for i, p := range pieces {
-		if !inAlphabet(p) || (i < len(pieces)-1 && len(p)%4 != 0) {
+		if !noLineBreaks(p) || (i < len(pieces)-1 && len(p)%4 != 0) {
 			return nil, Opened{}, failEncoding
 		}
 	}
@@ -222,9 +213,6 @@ func (k *Keyring) open(pieces []string, purpose string, suffix []byte) ([]byte, 
 		return nil, Opened{}, failEncoding
 	}
 	decLen := b64.DecodedLen(encLen)
-	if decLen < Overhead {
-		return nil, Opened{}, failShort
-	}
 	pre := headerSize + len(suffix)
 	buf := make([]byte, pre+decLen)
 	n := pre
@@ -236,7 +224,7 @@ func (k *Keyring) open(pieces []string, purpose string, suffix []byte) ([]byte, 
 		n += m
 	}
 	env := buf[pre:n]
-	if len(env) < Overhead { // unreachable after the length check; kept as a guard
+	if len(env) < Overhead {
 		return nil, Opened{}, failShort
 	}
 	if env[0] != suiteV1 {

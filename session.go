@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -153,10 +154,71 @@ func Get[T any](s *Session, key string) (value T, ok bool, err error) {
 	if !ok {
 		return value, false, nil
 	}
+	if decodeScalar(s.d.entries[i].val, &value) {
+		return value, true, nil
+	}
 	if err := decMode.Unmarshal(s.d.entries[i].val, &value); err != nil {
 		return value, true, fmt.Errorf("sealed: session key %q: %w", key, err)
 	}
 	return value, true, nil
+}
+
+// decodeScalar decodes the most common value shapes (a text string into a
+// string, an integer into an int or int64, a boolean into a bool) without
+// the reflection-based decoder, which costs more than the rest of a small
+// session's read. It handles only exact matches of CBOR type and Go type
+// whose results the general decoder would give too, and reports false for
+// everything else, which then takes the general path (and its errors).
+// The value was already checked as well formed when the payload was walked.
+func decodeScalar(val []byte, dst any) bool {
+	w := walker{b: val}
+	major, ai, arg, ok := w.head()
+	if !ok {
+		return false
+	}
+	switch p := dst.(type) {
+	case *string:
+		if major != 3 || uint64(len(val)-w.off) != arg {
+			return false
+		}
+		*p = string(val[w.off:])
+		return true
+	case *int:
+		n, ok := cborInt(major, arg)
+		if !ok || n != int64(int(n)) {
+			return false
+		}
+		*p = int(n)
+		return true
+	case *int64:
+		n, ok := cborInt(major, arg)
+		if !ok {
+			return false
+		}
+		*p = n
+		return true
+	case *bool:
+		if major != 7 || (ai != 20 && ai != 21) {
+			return false
+		}
+		*p = ai == 21
+		return true
+	}
+	return false
+}
+
+// cborInt converts a major type 0 or 1 argument to an int64 if it fits.
+func cborInt(major byte, arg uint64) (int64, bool) {
+	if arg > math.MaxInt64 {
+		return 0, false
+	}
+	switch major {
+	case 0:
+		return int64(arg), true
+	case 1:
+		return -1 - int64(arg), true
+	}
+	return 0, false
 }
 
 // GetRaw returns a copy of key's value as encoded CBOR, without decoding it.

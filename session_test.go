@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"math"
 	"net/http"
 	"sync"
 	"testing"
@@ -269,4 +270,38 @@ func TestLoadSavePlainCookies(t *testing.T) {
 	other := testManager(t, nil)
 	_, err = other.Save(ctx, s4)
 	assert.Error(t, err)
+}
+
+// The scalar fast path in Get must agree with the general decoder on every
+// input it accepts, and leave everything else to it.
+func TestDecodeScalarMatchesGeneralDecoder(t *testing.T) {
+	inputs := []any{"", "héllo", 0, 1, -1, 23, 24, -25, 1 << 40, -(1 << 40), int64(math.MaxInt64), int64(math.MinInt64),
+		uint64(math.MaxUint64), true, false, nil, 1.5, []byte("b"), []int{1}, map[string]int{"a": 1}}
+	for _, in := range inputs {
+		enc, err := encMode.Marshal(in)
+		require.NoError(t, err)
+		check := func(fast func() (any, bool), slow func() (any, error)) {
+			got, ok := fast()
+			want, err := slow()
+			if ok {
+				require.NoError(t, err, "%#v: fast path accepted what the decoder refuses", in)
+				assert.Equal(t, want, got, "%#v", in)
+			}
+		}
+		check(func() (any, bool) { var v string; ok := decodeScalar(enc, &v); return v, ok },
+			func() (any, error) { var v string; err := decMode.Unmarshal(enc, &v); return v, err })
+		check(func() (any, bool) { var v int; ok := decodeScalar(enc, &v); return v, ok },
+			func() (any, error) { var v int; err := decMode.Unmarshal(enc, &v); return v, err })
+		check(func() (any, bool) { var v int64; ok := decodeScalar(enc, &v); return v, ok },
+			func() (any, error) { var v int64; err := decMode.Unmarshal(enc, &v); return v, err })
+		check(func() (any, bool) { var v bool; ok := decodeScalar(enc, &v); return v, ok },
+			func() (any, error) { var v bool; err := decMode.Unmarshal(enc, &v); return v, err })
+	}
+	var s string
+	assert.True(t, decodeScalar([]byte{0x63, 'a', 'b', 'c'}, &s))
+	assert.Equal(t, "abc", s)
+	var n int
+	assert.False(t, decodeScalar([]byte{0x63, 'a', 'b', 'c'}, &n), "a string is not an int")
+	var f float64
+	assert.False(t, decodeScalar([]byte{0x01}, &f), "other types take the general path")
 }
