@@ -1,0 +1,299 @@
+// Command basic is the sealed demo: a tiny server-rendered site whose
+// session lives entirely in an encrypted cookie. It shows a visit counter,
+// login with a session ID change, flash messages, logout, and "log out
+// everywhere" with an in-memory revocation list.
+//
+// Run it from the repository root with no configuration:
+//
+//	go -C examples run ./basic
+//
+// and open http://127.0.0.1:8080. Flags and environment:
+//
+//	-addr HOST:PORT  where to listen (default 127.0.0.1:8080, or
+//	                 127.0.0.1:$PORT when PORT is set)
+//	SEALED_KEYS      a JWK Set (make one with "sealed keygen"); without it
+//	                 a development key is generated at startup, so sessions
+//	                 do not survive a restart.
+//
+// The demo serves plain http (Options.AllowInsecure) so that it works on
+// localhost; behind TLS, drop AllowInsecure and the cookie becomes
+// "__Host-session" with the Secure attribute.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/sealedgo/sealed"
+)
+
+// keysEnv names the environment variable that may hold the keys.
+const keysEnv = "SEALED_KEYS"
+
+// maxNameLen bounds the login name: whatever the user types ends up in
+// the cookie, so it is kept short.
+const maxNameLen = 64
+
+// config is what main gathers from flags and the environment.
+type config struct {
+	Addr string
+	// Keys seals the sessions. Nil means: generate a development key.
+	Keys   *sealed.Keyring
+	Logger *slog.Logger
+}
+
+func main() {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	cfg, err := parseConfig(os.Args[1:], os.Getenv, logger)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "basic:", err)
+		os.Exit(2)
+	}
+	h, err := newServer(cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "basic:", err)
+		os.Exit(1)
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "basic:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("sealed demo listening on %s\n", baseURL(ln.Addr()))
+	if err := http.Serve(ln, h); err != nil {
+		fmt.Fprintln(os.Stderr, "basic:", err)
+		os.Exit(1)
+	}
+}
+
+// parseConfig reads the flags in args and the environment through getenv.
+func parseConfig(args []string, getenv func(string) string, logger *slog.Logger) (config, error) {
+	defAddr := "127.0.0.1:8080"
+	if p := getenv("PORT"); p != "" {
+		// Stay on loopback: the demo uses plain http and, by default, a
+		// throwaway key. Pass -addr :PORT to listen on every interface.
+		defAddr = net.JoinHostPort("127.0.0.1", p)
+	}
+	fs := flag.NewFlagSet("basic", flag.ContinueOnError)
+	addr := fs.String("addr", defAddr, "`HOST:PORT` to listen on")
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	cfg := config{Addr: *addr, Logger: logger}
+	if v := getenv(keysEnv); v != "" {
+		k, err := sealed.ParseKeyring([]byte(v))
+		if err != nil {
+			return config{}, fmt.Errorf("%s: %w", keysEnv, err)
+		}
+		cfg.Keys = k
+	}
+	return cfg, nil
+}
+
+// baseURL is the URL to print for a listener.
+func baseURL(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return "http://" + a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// app holds what the handlers share.
+type app struct {
+	m      *sealed.Manager
+	logger *slog.Logger
+}
+
+// newServer builds the demo's handler without listening, so that tests
+// can serve it with httptest.
+func newServer(cfg config) (http.Handler, error) {
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	keys := cfg.Keys
+	if keys == nil {
+		var err error
+		keys, err = sealed.NewKeyring(sealed.GenerateKey("dev"))
+		if err != nil {
+			return nil, err
+		}
+		// Say which key is in use, never the key itself.
+		logger.Warn("using a generated development key: sessions will not survive a restart; set " + keysEnv + " to a JWK Set (sealed keygen) to keep them")
+	} else {
+		logger.Info("keys loaded", "env", keysEnv, "key_ids", keys.IDs())
+	}
+	m, err := sealed.New(keys, &sealed.Options{
+		// Plain http on localhost. In production, serve TLS and drop this.
+		AllowInsecure: true,
+		// SameSite is left at its default, Lax: the browser does not send
+		// the cookie with cross-site POSTs. CrossOriginProtection below
+		// adds the server-side check.
+		//
+		// One process, so an in-memory list is enough for logout and
+		// "log out everywhere" to be real. It forgets on restart; a fleet
+		// needs a shared list (see the revocation example).
+		Revocation: sealed.NewMemoryRevocationList(),
+		Logger:     logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a := &app{m: m, logger: logger}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", a.home)
+	mux.HandleFunc("POST /login", a.login)
+	mux.HandleFunc("POST /logout", a.logout)
+	mux.HandleFunc("POST /logout-everywhere", a.logoutEverywhere)
+
+	// CSRF defence: http.CrossOriginProtection refuses (403) state-changing
+	// requests that a browser marks as cross-origin, by Sec-Fetch-Site or,
+	// failing that, by an Origin that does not match the Host. Together
+	// with SameSite=Lax cookies this needs no tokens in the forms.
+	cop := http.NewCrossOriginProtection()
+	return cop.Handler(m.Middleware(mux)), nil
+}
+
+var page = template.Must(template.New("home").Parse(`<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>sealed demo</title></head>
+<body>
+<h1>sealed demo</h1>
+{{range .Flashes}}<p class="flash"><strong>{{.}}</strong></p>
+{{end}}<p>Visits in this session: <span id="visits">{{.Visits}}</span></p>
+{{if .User}}<p>Logged in as <span id="user">{{.User}}</span>.</p>
+<form method="post" action="/logout"><button>Log out</button></form>
+<form method="post" action="/logout-everywhere"><button>Log out everywhere</button></form>
+{{else}}<p>Not logged in.</p>
+<form method="post" action="/login">
+<label>Name <input name="name" maxlength="64" required></label>
+<button>Log in</button>
+</form>
+{{end}}<p><small>The whole session is in an encrypted cookie; the server stores nothing but a list of ended sessions.</small></p>
+</body>
+</html>
+`))
+
+type homeData struct {
+	Visits  int
+	User    string
+	Flashes []string
+}
+
+// session returns the request's session. On error the middleware answers
+// by itself (503 when the revocation list cannot be asked), so callers
+// just return.
+func (a *app) session(r *http.Request) (*sealed.Session, bool) {
+	s, err := a.m.Session(r)
+	if err != nil {
+		return nil, false
+	}
+	return s, true
+}
+
+func (a *app) home(w http.ResponseWriter, r *http.Request) {
+	s, ok := a.session(r)
+	if !ok {
+		return
+	}
+	visits, _, err := sealed.Get[int](s, "visits")
+	if err != nil {
+		visits = 0 // a value of the wrong type: start over
+	}
+	visits++
+	if err := s.Set("visits", visits); err != nil {
+		a.fail(w, "set visits", err)
+		return
+	}
+	user, _, _ := sealed.Get[string](s, "user")
+	d := homeData{Visits: visits, User: user, Flashes: s.Flashes()}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := page.Execute(w, d); err != nil {
+		a.logger.Error("render", "err", err)
+	}
+}
+
+func (a *app) login(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimSpace(r.PostFormValue("name"))
+	if name == "" || utf8.RuneCountInString(name) > maxNameLen || !utf8.ValidString(name) {
+		http.Error(w, "name: 1 to 64 characters", http.StatusBadRequest)
+		return
+	}
+	s, ok := a.session(r)
+	if !ok {
+		return
+	}
+	// Session fixation defence: the session may have been started before
+	// login by someone else (a cookie planted on this browser) or seen by
+	// someone else. A new ID at the moment privileges change makes any
+	// earlier copy worthless; with a revocation list the old ID is revoked
+	// when the response is written.
+	s.CycleID()
+	s.SetSubject(name) // whom the session belongs to: RevokeSubject uses it
+	if err := s.Set("user", name); err != nil {
+		a.fail(w, "set user", err)
+		return
+	}
+	s.AddFlash("welcome, " + name)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (a *app) logout(w http.ResponseWriter, r *http.Request) {
+	s, ok := a.session(r)
+	if !ok {
+		return
+	}
+	// Revokes this session's ID and expires its cookies. Writing to the
+	// session afterwards (the flash) starts a new, anonymous one.
+	s.Invalidate()
+	s.AddFlash("logged out")
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (a *app) logoutEverywhere(w http.ResponseWriter, r *http.Request) {
+	s, ok := a.session(r)
+	if !ok {
+		return
+	}
+	subject := s.Subject()
+	if subject == "" {
+		s.AddFlash("not logged in")
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	// Every session of this subject created until now is refused from the
+	// next request on, on every device.
+	if err := a.m.RevokeSubject(r.Context(), subject); err != nil {
+		a.logger.Error("revoke subject", "err", err)
+		http.Error(w, "could not log out everywhere; try again", http.StatusServiceUnavailable)
+		return
+	}
+	s.Invalidate()
+	s.AddFlash("logged out everywhere")
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// fail answers 500 and logs the error (which never holds session values).
+func (a *app) fail(w http.ResponseWriter, what string, err error) {
+	a.logger.Error(what, "err", err)
+	http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+}

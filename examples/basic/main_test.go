@@ -1,0 +1,274 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/sealedgo/sealed"
+)
+
+// browser is one client with its own cookie jar.
+type browser struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+	jar  *cookiejar.Jar
+}
+
+func newBrowser(t *testing.T, base string) *browser {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &browser{t: t, base: base, c: &http.Client{Jar: jar}, jar: jar}
+}
+
+func (b *browser) do(req *http.Request) (int, string) {
+	b.t.Helper()
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+func (b *browser) get(path string) string {
+	b.t.Helper()
+	req, _ := http.NewRequest("GET", b.base+path, nil)
+	code, body := b.do(req)
+	if code != http.StatusOK {
+		b.t.Fatalf("GET %s: %d %s", path, code, body)
+	}
+	return body
+}
+
+func (b *browser) post(path string, form url.Values, header http.Header) (int, string) {
+	b.t.Helper()
+	req, _ := http.NewRequest("POST", b.base+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	return b.do(req) // redirects are followed: the body is the home page
+}
+
+var (
+	visitsRe = regexp.MustCompile(`<span id="visits">(\d+)</span>`)
+	userRe   = regexp.MustCompile(`<span id="user">([^<]*)</span>`)
+)
+
+func visits(t *testing.T, body string) string {
+	t.Helper()
+	m := visitsRe.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no visit counter in page:\n%s", body)
+	}
+	return m[1]
+}
+
+func user(body string) string {
+	if m := userRe.FindStringSubmatch(body); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+func startServer(t *testing.T) string {
+	t.Helper()
+	h, err := newServer(config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func TestDemo(t *testing.T) {
+	base := startServer(t)
+	b := newBrowser(t, base)
+
+	if v := visits(t, b.get("/")); v != "1" {
+		t.Fatalf("first visit: counter %s, want 1", v)
+	}
+	if v := visits(t, b.get("/")); v != "2" {
+		t.Fatalf("second visit: counter %s, want 2", v)
+	}
+
+	code, body := b.post("/login", url.Values{"name": {"alice"}}, nil)
+	if code != http.StatusOK {
+		t.Fatalf("login: %d %s", code, body)
+	}
+	if u := user(body); u != "alice" {
+		t.Fatalf("after login: user %q, want alice", u)
+	}
+	if !strings.Contains(body, "welcome, alice") {
+		t.Fatalf("after login: no welcome flash:\n%s", body)
+	}
+	if v := visits(t, body); v != "3" {
+		t.Fatalf("after login: counter %s, want 3 (state survives CycleID)", v)
+	}
+	// A flash is shown once.
+	body = b.get("/")
+	if strings.Contains(body, "welcome, alice") {
+		t.Fatal("the welcome flash was shown twice")
+	}
+	if u := user(body); u != "alice" {
+		t.Fatalf("still logged in: user %q, want alice", u)
+	}
+
+	// Keep a copy of the logged-in cookie, as an attacker might.
+	u, _ := url.Parse(base)
+	stolen := b.jar.Cookies(u)
+	if len(stolen) == 0 {
+		t.Fatal("no session cookie in the jar")
+	}
+
+	code, body = b.post("/logout", nil, nil)
+	if code != http.StatusOK {
+		t.Fatalf("logout: %d %s", code, body)
+	}
+	if !strings.Contains(body, "logged out") {
+		t.Fatalf("after logout: no flash:\n%s", body)
+	}
+	if u := user(body); u != "" {
+		t.Fatalf("after logout: user %q, want none", u)
+	}
+	if v := visits(t, body); v != "1" {
+		t.Fatalf("after logout: counter %s, want 1 (a new session)", v)
+	}
+
+	// Replaying the pre-logout cookie gets a fresh session: the in-memory
+	// revocation list refuses its ID.
+	replay := newBrowser(t, base)
+	replay.jar.SetCookies(u, stolen)
+	body = replay.get("/")
+	if got := user(body); got != "" {
+		t.Fatalf("replayed pre-logout cookie is still logged in as %q", got)
+	}
+	if v := visits(t, body); v != "1" {
+		t.Fatalf("replayed pre-logout cookie: counter %s, want 1 (fresh session)", v)
+	}
+}
+
+func TestLoginCyclesID(t *testing.T) {
+	base := startServer(t)
+	u, _ := url.Parse(base)
+	b := newBrowser(t, base)
+	b.get("/")
+	before := b.jar.Cookies(u)
+	b.post("/login", url.Values{"name": {"bob"}}, nil)
+
+	// The anonymous cookie from before login no longer opens: its ID was
+	// replaced and revoked.
+	old := newBrowser(t, base)
+	old.jar.SetCookies(u, before)
+	if v := visits(t, old.get("/")); v != "1" {
+		t.Fatalf("pre-login cookie: counter %s, want 1 (fresh session)", v)
+	}
+}
+
+func TestLogoutEverywhere(t *testing.T) {
+	base := startServer(t)
+	laptop, phone := newBrowser(t, base), newBrowser(t, base)
+	for _, d := range []*browser{laptop, phone} {
+		if code, body := d.post("/login", url.Values{"name": {"carol"}}, nil); code != 200 || user(body) != "carol" {
+			t.Fatalf("login: %d %s", code, body)
+		}
+	}
+	code, body := laptop.post("/logout-everywhere", nil, nil)
+	if code != http.StatusOK || !strings.Contains(body, "logged out everywhere") {
+		t.Fatalf("logout-everywhere: %d %s", code, body)
+	}
+	if u := user(phone.get("/")); u != "" {
+		t.Fatalf("the other device is still logged in as %q", u)
+	}
+	if u := user(laptop.get("/")); u != "" {
+		t.Fatalf("this device is still logged in as %q", u)
+	}
+}
+
+func TestCrossOriginPOSTRefused(t *testing.T) {
+	base := startServer(t)
+	b := newBrowser(t, base)
+	code, _ := b.post("/login", url.Values{"name": {"mallory"}}, http.Header{"Sec-Fetch-Site": {"cross-site"}})
+	if code != http.StatusForbidden {
+		t.Fatalf("cross-site POST: %d, want 403", code)
+	}
+	code, _ = b.post("/login", url.Values{"name": {"mallory"}}, http.Header{"Origin": {"https://evil.example"}})
+	if code != http.StatusForbidden {
+		t.Fatalf("POST with a foreign Origin: %d, want 403", code)
+	}
+	// A same-origin form post, as a browser sends it, is let through.
+	code, body := b.post("/login", url.Values{"name": {"dave"}}, http.Header{"Sec-Fetch-Site": {"same-origin"}})
+	if code != http.StatusOK || user(body) != "dave" {
+		t.Fatalf("same-origin POST: %d %s", code, body)
+	}
+}
+
+func TestBadLogin(t *testing.T) {
+	base := startServer(t)
+	b := newBrowser(t, base)
+	for _, name := range []string{"", "   ", strings.Repeat("x", maxNameLen+1)} {
+		if code, _ := b.post("/login", url.Values{"name": {name}}, nil); code != http.StatusBadRequest {
+			t.Errorf("login %q: %d, want 400", name, code)
+		}
+	}
+}
+
+func TestParseConfig(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	cfg, err := parseConfig(nil, env(nil), nil)
+	if err != nil || cfg.Addr != "127.0.0.1:8080" || cfg.Keys != nil {
+		t.Fatalf("defaults: %+v, %v", cfg, err)
+	}
+	cfg, err = parseConfig(nil, env(map[string]string{"PORT": "9000"}), nil)
+	if err != nil || cfg.Addr != "127.0.0.1:9000" {
+		t.Fatalf("PORT: %+v, %v", cfg, err)
+	}
+	cfg, err = parseConfig([]string{"-addr", ":7000"}, env(map[string]string{"PORT": "9000"}), nil)
+	if err != nil || cfg.Addr != ":7000" {
+		t.Fatalf("-addr: %+v, %v", cfg, err)
+	}
+	jwks, err := sealed.MarshalJWKSet([]sealed.Key{sealed.GenerateKey("k1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err = parseConfig(nil, env(map[string]string{keysEnv: string(jwks)}), nil)
+	if err != nil || cfg.Keys == nil || cfg.Keys.IDs()[0] != "k1" {
+		t.Fatalf("%s: %+v, %v", keysEnv, cfg, err)
+	}
+	if _, err := parseConfig(nil, env(map[string]string{keysEnv: "{}"}), nil); err == nil {
+		t.Fatalf("%s={}: no error", keysEnv)
+	}
+}
+
+func TestBaseURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"127.0.0.1:8080": "http://127.0.0.1:8080",
+		"[::]:8080":      "http://localhost:8080",
+		"0.0.0.0:80":     "http://localhost:80",
+	} {
+		a, err := net.ResolveTCPAddr("tcp", in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := baseURL(a); got != want {
+			t.Errorf("baseURL(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
