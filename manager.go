@@ -376,7 +376,10 @@ func (m *Manager) save(ctx context.Context, s *Session) ([]outCookie, error) {
 		}
 		from = len(vals)
 	default:
-		return nil, nil // read only: nothing to write
+		// Read only: nothing to write, but saved all the same, so that a
+		// later change is refused rather than silently lost.
+		s.committed = true
+		return nil, nil
 	}
 	if err := m.revokePending(ctx, s); err != nil {
 		return nil, err
