@@ -6,7 +6,10 @@ replace github.com/sealedgo/sealed => ../
 
 replace github.com/sealedgo/sealed/redisrevoke => ../redisrevoke
 
-require github.com/sealedgo/sealed v0.0.0-00010101000000-000000000000
+require (
+	github.com/aws/aws-lambda-go v1.55.1
+	github.com/sealedgo/sealed v0.0.0-00010101000000-000000000000
+)
 
 require (
 	github.com/fxamacker/cbor/v2 v2.10.0 // indirect
