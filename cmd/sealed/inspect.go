@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"strings"
 
@@ -138,9 +137,6 @@ func (c *cli) inspect(args []string) int {
 	if err != nil {
 		return c.fail("inspect: %s", msg(err))
 	}
-	for k, v := range in.Values {
-		in.Values[k] = jsonSafe(v)
-	}
 	out, err := json.MarshalIndent(in, "", "  ")
 	if err != nil {
 		return c.fail("inspect: cannot print the session as JSON: %v", err)
@@ -184,31 +180,6 @@ func readCookie(r io.Reader, name string) ([]string, error) {
 		}
 	}
 	return headers, sc.Err()
-}
-
-// jsonSafe replaces the floating-point values that JSON cannot represent
-// (NaN and the infinities, which CBOR can) with strings, so that one odd
-// value does not stop the whole session from being shown.
-func jsonSafe(v any) any {
-	switch x := v.(type) {
-	case float64:
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return fmt.Sprint(x)
-		}
-	case float32:
-		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			return fmt.Sprint(x)
-		}
-	case map[string]any:
-		for k, e := range x {
-			x[k] = jsonSafe(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = jsonSafe(e)
-		}
-	}
-	return v
 }
 
 // isTerminal reports whether f looks like a terminal: a character device
