@@ -1,0 +1,204 @@
+// Package redisrevoke is a revocation list for github.com/sealedgo/sealed
+// kept in Redis, so that every server of a fleet refuses a session that
+// any of them ended.
+//
+// A *List satisfies sealed.RevocationList by shape; this package does not
+// import the sealed package, so that its dependency on Redis stays out of
+// the core module:
+//
+//	m, err := sealed.New(keys, &sealed.Options{
+//		Revocation: redisrevoke.New(client, nil),
+//	})
+//
+// Each request that carries a session costs one round trip to Redis (an
+// EXISTS and a GET, pipelined). Logouts and CycleID cost one SET each.
+//
+// Every entry expires in Redis when the session it ends would have expired
+// anyway, so Redis holds no more than the sessions ended within the last
+// absolute timeout. Entries are lost if Redis loses its data (a restart
+// without persistence, a failover to a replica that lagged, eviction under
+// maxmemory): a copy of a cookie ended before that replays again until it
+// expires. Run Redis with persistence and a noeviction policy if that
+// matters.
+//
+// Create the client with ContextTimeoutEnabled: true. The Manager bounds
+// each call with its RevocationTimeout through the context, and go-redis
+// ignores context deadlines on the connection unless told otherwise: a
+// Redis that hangs would then hold each request for the client's
+// ReadTimeout (3 seconds by default) instead.
+package redisrevoke
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// DefaultPrefix is the key prefix used when Options.Prefix is empty.
+const DefaultPrefix = "sealed:revoked:"
+
+// Options configures a List. The zero value of every field means the
+// default given with it; New(client, nil) uses all defaults.
+type Options struct {
+	// Prefix starts every key the list reads or writes: the key of a
+	// revoked session ID is Prefix+"id:"+id and that of a revoked subject
+	// Prefix+"sub:"+subject. Give each application sharing a Redis its own
+	// prefix, and the same prefix to every server of one application.
+	// Default DefaultPrefix ("sealed:revoked:").
+	Prefix string
+}
+
+// List is a revocation list in Redis. It is safe for concurrent use, as
+// the client is.
+type List struct {
+	c         redis.UniversalClient
+	idPrefix  string
+	subPrefix string
+}
+
+// New returns a List that stores its entries through client, which should
+// have ContextTimeoutEnabled set (see the package documentation). A nil
+// opts means all defaults. It panics if client is nil, a programming error
+// best found at startup.
+func New(client redis.UniversalClient, opts *Options) *List {
+	if client == nil {
+		panic("redisrevoke: New: nil client")
+	}
+	prefix := DefaultPrefix
+	if opts != nil && opts.Prefix != "" {
+		prefix = opts.Prefix
+	}
+	return &List{c: client, idPrefix: prefix + "id:", subPrefix: prefix + "sub:"}
+}
+
+// ttl returns how long an entry must live to last until until, rounded up
+// to whole milliseconds (Redis's precision), or 0 when until has passed.
+func ttl(until time.Time) time.Duration {
+	d := time.Until(until)
+	if d <= 0 {
+		return 0
+	}
+	return (d + time.Millisecond - 1).Truncate(time.Millisecond)
+}
+
+// Revoke marks id as revoked until until: a SET with a TTL, so that Redis
+// drops the entry when the session would have expired anyway. An until
+// already past stores nothing.
+//
+// Errors never name the ID or the subject: the Manager logs them.
+func (l *List) Revoke(ctx context.Context, id string, until time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("redisrevoke: revoke: %w", err)
+	}
+	if id == "" {
+		return errors.New("redisrevoke: revoke: empty session ID")
+	}
+	d := ttl(until)
+	if d == 0 {
+		return nil
+	}
+	if err := l.c.Set(ctx, l.idPrefix+id, "1", d).Err(); err != nil {
+		return fmt.Errorf("redisrevoke: revoke: %w", err)
+	}
+	return nil
+}
+
+// raiseSubject stores a subject's before (Unix ms) unless a later one is
+// there, and keeps the key alive for the longer of the two TTLs: a later
+// call must neither lower before nor cut short what an earlier call
+// promised. A script makes the read and the write one atomic step, so that
+// two servers revoking the same subject at once cannot lower it either.
+//
+// KEYS[1] the subject's key; ARGV[1] before in Unix ms; ARGV[2] TTL in ms.
+var raiseSubject = redis.NewScript(`
+local before = ARGV[1]
+local px = tonumber(ARGV[2])
+local cur = redis.call('GET', KEYS[1])
+if cur then
+	local n = tonumber(cur)
+	if n and n >= tonumber(before) then
+		before = cur
+	end
+end
+local left = redis.call('PTTL', KEYS[1])
+if left > px then
+	px = left
+end
+redis.call('SET', KEYS[1], before, 'PX', px)
+return 1
+`)
+
+// RevokeSubject revokes subject's sessions created before before, to the
+// millisecond, until until. It never lowers a before already stored, and
+// an until already past stores nothing. An empty subject is an error: it
+// stands for "no subject".
+func (l *List) RevokeSubject(ctx context.Context, subject string, before, until time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("redisrevoke: revoke subject: %w", err)
+	}
+	if subject == "" {
+		return errors.New("redisrevoke: revoke subject: empty subject")
+	}
+	d := ttl(until)
+	if d == 0 {
+		return nil
+	}
+	err := raiseSubject.Run(ctx, l.c, []string{l.subPrefix + subject},
+		strconv.FormatInt(before.UnixMilli(), 10), strconv.FormatInt(d.Milliseconds(), 10)).Err()
+	if err != nil {
+		return fmt.Errorf("redisrevoke: revoke subject: %w", err)
+	}
+	return nil
+}
+
+// Revoked reports whether the session is revoked by its ID, or by its
+// subject because it was created in an earlier millisecond than the
+// subject's stored before. It costs one round trip: EXISTS on the ID's key
+// and GET on the subject's key, pipelined. (With a cluster client the two
+// keys may live on different nodes; go-redis then asks both in parallel.)
+func (l *List) Revoked(ctx context.Context, id, subject string, created time.Time) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, fmt.Errorf("redisrevoke: lookup: %w", err)
+	}
+	var exists *redis.IntCmd
+	var before *redis.StringCmd
+	_, err := l.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		exists = p.Exists(ctx, l.idPrefix+id)
+		if subject != "" {
+			before = p.Get(ctx, l.subPrefix+subject)
+		}
+		return nil
+	})
+	// A missing subject key is redis.Nil, the usual case, not a failure.
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return false, fmt.Errorf("redisrevoke: lookup: %w", err)
+	}
+	n, err := exists.Result()
+	if err != nil {
+		return false, fmt.Errorf("redisrevoke: lookup: %w", err)
+	}
+	if n > 0 {
+		return true, nil
+	}
+	if before == nil {
+		return false, nil
+	}
+	v, err := before.Result()
+	if errors.Is(err, redis.Nil) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("redisrevoke: lookup: %w", err)
+	}
+	ms, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		// Fail closed on a value this package did not write: someone
+		// else uses the prefix.
+		return false, errors.New("redisrevoke: lookup: subject entry is not a Unix millisecond time")
+	}
+	return created.UnixMilli() < ms, nil
+}
