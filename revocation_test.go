@@ -217,10 +217,9 @@ func TestRevocationInvalidateRefusesReplay(t *testing.T) {
 	b.post("/logout", nil)
 	assert.Equal(t, "anonymous", b.whoami(), "the browser's cookies were expired")
 
-	status, body, setCookies := replay(t, srv, stolen)
+	status, body, _ = replay(t, srv, stolen)
 	assert.Equal(t, http.StatusOK, status)
 	assert.Equal(t, "anonymous", body, "the copy saved before logout opens a fresh, empty session")
-	assert.True(t, expiresAll(setCookies, stolen), "the refused cookies are expired: %q", setCookies)
 }
 
 func TestRevocationCycleIDRefusesOldCookie(t *testing.T) {
