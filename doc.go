@@ -40,7 +40,11 @@
 // only reads writes no Set-Cookie, except to push back the idle deadline
 // (at most once per RenewFraction of the IdleTimeout), to re-seal a
 // session opened under a retired key, or after CycleID. A new session that
-// nothing was written to sets no cookie.
+// nothing was written to sets no cookie. One more exception: when the
+// request's session was expired or revoked, its cookies are expired, so the
+// client stops presenting a dead session on every request. A cookie that
+// merely fails to open is left alone on reads (it may open again once a key
+// misconfiguration is fixed) and is replaced by the next write.
 //
 // # Security model
 //

@@ -293,9 +293,9 @@ func (m *Manager) load(ctx context.Context, cs *chunkSet) (*Session, error) {
 	case created.After(info.IssuedAt.Add(time.Second + m.skew)):
 		return m.rejected(s, now, "created after issued"), nil
 	case now.After(info.IssuedAt.Add(m.idle + m.skew)):
-		return m.rejected(s, now, "idle timeout"), nil
+		return m.ended(s, now, "idle timeout"), nil
 	case now.After(created.Add(m.absolute + m.skew)):
-		return m.rejected(s, now, "absolute timeout"), nil
+		return m.ended(s, now, "absolute timeout"), nil
 	}
 	if m.revocation != nil {
 		revoked, err := m.isRevoked(ctx, s)
@@ -305,7 +305,7 @@ func (m *Manager) load(ctx context.Context, cs *chunkSet) (*Session, error) {
 			}
 			m.logger.Warn("sealed: revocation list unavailable; failing open as configured", "err", err)
 		} else if revoked {
-			return m.rejected(s, now, "revoked"), nil
+			return m.ended(s, now, "revoked"), nil
 		}
 	}
 	s.issuedAt = info.IssuedAt
@@ -316,6 +316,14 @@ func (m *Manager) load(ctx context.Context, cs *chunkSet) (*Session, error) {
 func (m *Manager) rejected(s *Session, now time.Time, reason string) *Session {
 	m.logger.Debug("sealed: session cookie rejected; starting a new session", "reason", reason)
 	s.reset(now)
+	return s
+}
+
+// ended is rejected for a session that opened but is over (expired or
+// revoked): its cookies are expired when the new session is saved.
+func (m *Manager) ended(s *Session, now time.Time, reason string) *Session {
+	m.rejected(s, now, reason)
+	s.stale = true
 	return s
 }
 
@@ -352,9 +360,21 @@ func (m *Manager) save(ctx context.Context, s *Session) ([]outCookie, error) {
 	var out []outCookie
 	from := 0 // present chunks from this index on are expired
 	switch {
-	case s.empty() && (s.isNew || s.ended):
-		// Nothing worth a cookie: a new session nobody wrote to, or one
-		// that was invalidated. Expire whatever the client sent.
+	case s.empty() && s.ended:
+		// Invalidated and not written to since: expire whatever the
+		// client sent.
+	case s.empty() && s.isNew && s.stale:
+		// The request's session was expired or revoked: a verdict about
+		// that session, so tell the client to drop it rather than have it
+		// presented (and checked against the revocation list) on every
+		// request until its Max-Age runs out.
+	case s.empty() && s.isNew:
+		// A new session nobody wrote to sets no cookie. That holds even
+		// when the request carried a cookie that did not open: a read does
+		// not delete it (if the keys were misconfigured, restoring them
+		// brings those sessions back), and the next write replaces it.
+		s.committed = true
+		return nil, nil
 	case s.changed || s.oldKey || now.Sub(s.issuedAt) >= m.renewAfter:
 		pt := appendPayload(make([]byte, 0, payloadSize(&s.d)), &s.d)
 		if len(pt) > MaxPayloadBytes {

@@ -333,3 +333,41 @@ func TestInspect(t *testing.T) {
 	_, err = m.Inspect(m.CookieName() + "=AAAA")
 	assert.ErrorIs(t, err, ErrInvalid)
 }
+
+// A read-only request that carried a cookie that does not open gets a fresh
+// session and no Set-Cookie: a read does not delete what might open again
+// once the keys are fixed. An expired session's cookies are expired.
+func TestReadWithInvalidCookieWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	m := testManager(t, nil)
+	s, err := m.LoadHeader(ctx, m.CookieName()+"=garbage; "+m.CookieName()+".1=more")
+	require.NoError(t, err)
+	require.True(t, s.IsNew())
+	_, _, _ = Get[string](s, "user")
+	out, err := m.Save(ctx, s)
+	require.NoError(t, err)
+	assert.Empty(t, out)
+
+	// A write replaces the invalid cookies, expiring the chunk it no
+	// longer needs.
+	s, err = m.LoadHeader(ctx, m.CookieName()+"=garbage; "+m.CookieName()+".1=more")
+	require.NoError(t, err)
+	require.NoError(t, s.Set("user", "ada"))
+	out, err = m.Save(ctx, s)
+	require.NoError(t, err)
+	require.Len(t, out, 2)
+	assert.Positive(t, out[0].MaxAge)
+	assert.Equal(t, m.CookieName()+".1", out[1].Name)
+	assert.Equal(t, -1, out[1].MaxAge)
+
+	c := newClock()
+	m = testManager(t, &Options{Now: c.Now, IdleTimeout: time.Hour})
+	cs := saved(t, m, map[string]any{"k": 1})
+	c.Advance(2 * time.Hour)
+	s = load(t, m, cs)
+	require.True(t, s.IsNew())
+	out, err = m.Save(ctx, s)
+	require.NoError(t, err)
+	require.Len(t, out, 1)
+	assert.Equal(t, -1, out[0].MaxAge, "the expired session's cookie is expired")
+}

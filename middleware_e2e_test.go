@@ -1056,16 +1056,11 @@ func TestE2EBadInput(t *testing.T) {
 			assert.Empty(t, st.Values)
 			assert.Empty(t, st.Subject)
 			assert.Empty(t, e2eLive(name, resp), "a read-only request wrote a session")
-			// Whatever session chunks were sent are expired.
-			var sent []string
-			for _, part := range strings.Split(c.cookie, "; ") {
-				n, _, _ := strings.Cut(part, "=")
-				if chunkIndex(name, n) >= 0 && !slices.Contains(sent, n) {
-					sent = append(sent, n)
-				}
-			}
-			slices.Sort(sent)
-			assert.Equal(t, sent, e2eExpired(name, resp))
+			// Cookies that do not open are left alone on a read: they may
+			// open again once a key misconfiguration is fixed, and the next
+			// write replaces them. (Expired and revoked sessions, a verdict
+			// rather than a failure to open, are expired: see below.)
+			assert.Empty(t, e2eExpired(name, resp), "a read deleted cookies that did not open")
 		})
 	}
 

@@ -47,6 +47,9 @@ type Session struct {
 
 	// chunks seen in the request, so that stale ones can be expired.
 	present chunkMask
+	// stale is set when the request's session opened but was expired or
+	// revoked; its cookies are then expired even if nothing is written.
+	stale bool
 }
 
 type revocation struct {
