@@ -79,8 +79,9 @@ func (s *Session) ID() string {
 	return hex.EncodeToString(s.d.id[:])
 }
 
-// CreatedAt returns when the session was created, to the millisecond. It
-// survives CycleID and re-sealing; the absolute timeout counts from it.
+// CreatedAt returns when the session was created (or last given a new
+// subject), to the millisecond. It survives CycleID and re-sealing; the
+// absolute timeout counts from it.
 func (s *Session) CreatedAt() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -106,13 +107,20 @@ func (s *Session) Subject() string {
 // SetSubject records whom the session belongs to, typically the user ID at
 // login. With a revocation list, Manager.RevokeSubject ends every session
 // of a subject ("log out everywhere").
+//
+// Changing the subject restarts the session's creation time, and so its
+// absolute timeout: a login begins a new authenticated session. It also
+// keeps "log out everywhere" from ending a login made after it from a
+// session that was browsing anonymously before it.
 func (s *Session) SetSubject(subject string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.mutable("SetSubject") != nil || s.d.subject == subject {
 		return
 	}
+	s.restartIfEnded()
 	s.d.subject = subject
+	s.d.created = s.m.now().UnixMilli()
 	s.changed = true
 }
 

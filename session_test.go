@@ -305,3 +305,18 @@ func TestDecodeScalarMatchesGeneralDecoder(t *testing.T) {
 	var f float64
 	assert.False(t, decodeScalar([]byte{0x01}, &f), "other types take the general path")
 }
+
+// A new subject restarts the creation time (a login is a new authenticated
+// session); setting the same subject again changes nothing.
+func TestSetSubjectRestartsCreation(t *testing.T) {
+	c := newClock()
+	m := testManager(t, &Options{Now: c.Now})
+	s := newSession(t, m)
+	created := s.CreatedAt()
+	c.Advance(time.Hour)
+	s.SetSubject("alice")
+	assert.Equal(t, created.Add(time.Hour), s.CreatedAt())
+	c.Advance(time.Hour)
+	s.SetSubject("alice")
+	assert.Equal(t, created.Add(time.Hour), s.CreatedAt(), "same subject: no change")
+}

@@ -270,6 +270,7 @@ func TestRevocationSharedAcrossManagers(t *testing.T) {
 	r = replay(t, s2, stolen)
 	assert.Equal(t, http.StatusOK, r.status)
 	assert.Equal(t, "anonymous", r.body, "server 2 refuses the cookie server 1 logged out")
+	assert.NotEmpty(t, r.setCookies, "and expires it")
 
 	// "Log out everywhere" asked of server 2 ends a session that lives
 	// on server 1.
