@@ -1,0 +1,204 @@
+package main
+
+import (
+	"crypto/rand"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+type shopper struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+	jar  *cookiejar.Jar
+}
+
+func newShopper(t *testing.T, budget string) *shopper {
+	t.Helper()
+	h, err := newServer(config{BudgetName: budget})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{
+		Jar: jar,
+		// Look at each response itself, Set-Cookie lines included.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return &shopper{t: t, base: srv.URL, c: c, jar: jar}
+}
+
+// do sends a request and checks every Set-Cookie line of the response.
+func (s *shopper) do(req *http.Request) (*http.Response, string) {
+	s.t.Helper()
+	resp, err := s.c.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, l := range resp.Header.Values("Set-Cookie") {
+		if len(l) > 4096 {
+			s.t.Fatalf("%s %s: a Set-Cookie line of %d bytes, over 4096", req.Method, req.URL.Path, len(l))
+		}
+	}
+	return resp, string(body)
+}
+
+func (s *shopper) post(path string, form url.Values) (*http.Response, string) {
+	s.t.Helper()
+	req, _ := http.NewRequest("POST", s.base+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return s.do(req)
+}
+
+func (s *shopper) home() string {
+	s.t.Helper()
+	req, _ := http.NewRequest("GET", s.base+"/", nil)
+	resp, body := s.do(req)
+	if resp.StatusCode != 200 {
+		s.t.Fatalf("GET /: %d %s", resp.StatusCode, body)
+	}
+	if n := len(resp.Header.Values("Set-Cookie")); n != 0 {
+		s.t.Fatalf("GET / only reads the cart, but set %d cookies", n)
+	}
+	return body
+}
+
+func field(t *testing.T, body, id string) int {
+	t.Helper()
+	m := regexp.MustCompile(`<span id="` + id + `">(\d+)</span>`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no %s in page:\n%s", id, body)
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// note is a gift message that does not compress or repeat.
+func note() string {
+	var b strings.Builder
+	for b.Len() < 300 {
+		b.WriteString(rand.Text())
+	}
+	return b.String()
+}
+
+// fill adds items until the cart is full and returns how many fitted and
+// the largest number of cookies the session took.
+func (s *shopper) fill() (added, maxCookies int) {
+	s.t.Helper()
+	for i := 0; ; i++ {
+		if i == 100 {
+			s.t.Fatal("the cart never filled up")
+		}
+		resp, body := s.post("/add", url.Values{"sku": {"tea"}, "note": {note()}})
+		switch resp.StatusCode {
+		case http.StatusSeeOther:
+			added++
+			maxCookies = max(maxCookies, field(s.t, s.home(), "cookies"))
+			continue
+		case http.StatusConflict:
+			if !strings.Contains(body, "cart is full") {
+				s.t.Fatalf("409 without the full message:\n%s", body)
+			}
+			if got := field(s.t, body, "lines"); got != added {
+				s.t.Fatalf("full page shows %d lines, want the %d that fitted", got, added)
+			}
+			return added, maxCookies
+		default:
+			s.t.Fatalf("add: %d %s", resp.StatusCode, body)
+		}
+	}
+}
+
+func TestCartFillsUp(t *testing.T) {
+	s := newShopper(t, "nginx")
+	added, maxCookies := s.fill()
+	t.Logf("BudgetNginx: %d lines fitted, in up to %d cookies", added, maxCookies)
+	if added < 5 {
+		t.Fatalf("only %d items fitted", added)
+	}
+	if maxCookies < 2 {
+		t.Fatalf("the session never took more than %d cookie; want it chunked", maxCookies)
+	}
+
+	// The previous cart is intact on the next request.
+	body := s.home()
+	if got := field(t, body, "lines"); got != added {
+		t.Fatalf("after the full cart: %d lines, want %d", got, added)
+	}
+	if strings.Contains(body, "cart is full") {
+		t.Fatal("the full message outlived its request")
+	}
+	if b := field(t, body, "bytes"); b > 7168 {
+		t.Fatalf("the session takes %d bytes of the Cookie header, over BudgetNginx", b)
+	}
+
+	// Still full for any new line.
+	resp, _ := s.post("/add", url.Values{"sku": {"mug"}, "note": {note()}})
+	if resp.StatusCode != http.StatusConflict {
+		t.Fatalf("a new line in a full cart: %d, want 409", resp.StatusCode)
+	}
+
+	// Emptying the cart shrinks the session to one cookie and expires the
+	// other chunks.
+	resp, _ = s.post("/clear", nil)
+	var expired int
+	for _, c := range resp.Cookies() {
+		if c.MaxAge < 0 {
+			expired++
+		}
+	}
+	if expired == 0 {
+		t.Fatal("emptying the cart expired no chunk")
+	}
+	body = s.home()
+	if field(t, body, "lines") != 0 || field(t, body, "cookies") != 1 {
+		t.Fatalf("after emptying: %d lines in %d cookies, want 0 in 1", field(t, body, "lines"), field(t, body, "cookies"))
+	}
+}
+
+func TestLargeBudgetTakesMoreChunks(t *testing.T) {
+	s := newShopper(t, "large")
+	added, maxCookies := s.fill()
+	t.Logf("BudgetLarge: %d lines fitted, in up to %d cookies", added, maxCookies)
+	if maxCookies < 4 {
+		t.Fatalf("BudgetLarge: at most %d cookies for %d items; want 4 or more", maxCookies, added)
+	}
+}
+
+func TestSameLineGrowsQuantity(t *testing.T) {
+	s := newShopper(t, "nginx")
+	for range 3 {
+		if resp, body := s.post("/add", url.Values{"sku": {"cake"}, "note": {"happy birthday"}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("add: %d %s", resp.StatusCode, body)
+		}
+	}
+	body := s.home()
+	if field(t, body, "lines") != 1 || !strings.Contains(body, "3 × Lemon drizzle cake") {
+		t.Fatalf("three identical adds:\n%s", body)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	s := newShopper(t, "")
+	if resp, _ := s.post("/add", url.Values{"sku": {"piano"}}); resp.StatusCode != 400 {
+		t.Errorf("unknown product: %d", resp.StatusCode)
+	}
+	if resp, _ := s.post("/add", url.Values{"sku": {"tea"}, "note": {strings.Repeat("x", maxNote+1)}}); resp.StatusCode != 400 {
+		t.Errorf("long note: %d", resp.StatusCode)
+	}
+	if _, err := newServer(config{BudgetName: "huge"}); err == nil {
+		t.Error("unknown budget: no error")
+	}
+}
