@@ -1,0 +1,245 @@
+// Command revocation shows "log out everywhere" across devices and
+// servers, with the revocation list kept in Redis
+// (github.com/sealedgo/sealed/redisrevoke). Log in as the same name from
+// two browsers (two devices); "log out everywhere" on one ends the session
+// on the other at its next request, whichever server it reaches.
+//
+// Start a Redis, then the server, from the repository root:
+//
+//	redis-server --port 6379 --save '' &
+//	go -C examples run ./revocation
+//
+// and open http://127.0.0.1:8083 in two browsers (or a normal and a
+// private window). To see two servers share the list, give both the same
+// keys and Redis:
+//
+//	export SEALED_KEYS="$(go run ./cmd/sealed keygen)"
+//	go -C examples run ./revocation -addr 127.0.0.1:8083 &
+//	go -C examples run ./revocation -addr 127.0.0.1:8084 &
+//
+// Flags and environment:
+//
+//	-addr HOST:PORT   where to listen (default 127.0.0.1:8083)
+//	-redis ADDR       the Redis server (default 127.0.0.1:6379)
+//	SEALED_KEYS       a JWK Set (sealed keygen); without it a development
+//	                  key is generated, which one server alone can use.
+//
+// Every request that carries a session asks Redis once. If Redis cannot be
+// asked, such requests fail closed with 503 (Options.RevocationFailOpen
+// would let them through instead), and logins and logouts are refused:
+// nothing is written that the list cannot back.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/sealedgo/sealed"
+	"github.com/sealedgo/sealed/redisrevoke"
+)
+
+// keysEnv names the environment variable that may hold the keys.
+const keysEnv = "SEALED_KEYS"
+
+// prefix keeps this example's entries apart from other users of the Redis.
+const prefix = "sealed-example:revoked:"
+
+// config is what main gathers from flags and the environment.
+type config struct {
+	Addr  string
+	Redis string
+	// Keys seals the sessions. Nil means: generate a development key.
+	Keys   *sealed.Keyring
+	Logger *slog.Logger
+}
+
+func main() {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	cfg := config{Logger: logger}
+	flag.StringVar(&cfg.Addr, "addr", "127.0.0.1:8083", "`HOST:PORT` to listen on")
+	flag.StringVar(&cfg.Redis, "redis", "127.0.0.1:6379", "Redis server `ADDR`")
+	flag.Parse()
+	if v := os.Getenv(keysEnv); v != "" {
+		k, err := sealed.ParseKeyring([]byte(v))
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "revocation: %s: %v\n", keysEnv, err)
+			os.Exit(2)
+		}
+		cfg.Keys = k
+	}
+
+	client := newRedisClient(cfg.Redis)
+	defer client.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	err := client.Ping(ctx).Err()
+	cancel()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "revocation: cannot reach Redis at %s (start one with: redis-server --port 6379 --save ''): %v\n", cfg.Redis, err)
+		os.Exit(1)
+	}
+
+	h, err := newServer(cfg, client)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "revocation:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("revocation example listening on http://%s (Redis at %s)\n", cfg.Addr, cfg.Redis)
+	srv := &http.Server{Addr: cfg.Addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	if err := srv.ListenAndServe(); err != nil {
+		fmt.Fprintln(os.Stderr, "revocation:", err)
+		os.Exit(1)
+	}
+}
+
+// newRedisClient returns a client for addr. ContextTimeoutEnabled makes
+// go-redis honour the Manager's RevocationTimeout, passed as a context
+// deadline, so a hung Redis holds a request for that long at most.
+func newRedisClient(addr string) *redis.Client {
+	return redis.NewClient(&redis.Options{
+		Addr:                  addr,
+		ContextTimeoutEnabled: true,
+		DialTimeout:           time.Second,
+	})
+}
+
+type app struct {
+	m      *sealed.Manager
+	logger *slog.Logger
+}
+
+// newServer builds the handler on client, without listening. Servers
+// that share keys and a Redis share their sessions and revocations.
+func newServer(cfg config, client redis.UniversalClient) (http.Handler, error) {
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	keys := cfg.Keys
+	if keys == nil {
+		var err error
+		if keys, err = sealed.NewKeyring(sealed.GenerateKey("dev")); err != nil {
+			return nil, err
+		}
+		logger.Warn("using a generated development key: sessions will not survive a restart, nor be shared with another server; set " + keysEnv + " to a JWK Set (sealed keygen)")
+	}
+	m, err := sealed.New(keys, &sealed.Options{
+		AllowInsecure: true, // plain http on localhost; drop behind TLS
+		Revocation:    redisrevoke.New(client, &redisrevoke.Options{Prefix: prefix}),
+		// Fail closed (the default): when Redis cannot be asked, a request
+		// with a session gets 503 rather than a session that may have been
+		// ended.
+		RevocationTimeout: 500 * time.Millisecond,
+		Logger:            logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a := &app{m: m, logger: logger}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", a.home)
+	mux.HandleFunc("POST /login", a.login)
+	mux.HandleFunc("POST /logout", a.logout)
+	mux.HandleFunc("POST /logout-everywhere", a.logoutEverywhere)
+	// SameSite=Lax cookies (the default) plus an Origin / Sec-Fetch-Site
+	// check on POSTs: no other site can log a user out or in (CSRF).
+	return http.NewCrossOriginProtection().Handler(m.Middleware(mux)), nil
+}
+
+var page = template.Must(template.New("home").Parse(`<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>log out everywhere</title></head>
+<body>
+<h1>Log out everywhere</h1>
+{{range .Flashes}}<p><strong>{{.}}</strong></p>
+{{end}}{{if .User}}<p>Logged in as <span id="user">{{.User}}</span>.</p>
+<form method="post" action="/logout"><button>Log out this device</button></form>
+<form method="post" action="/logout-everywhere"><button>Log out everywhere</button></form>
+{{else}}<p>Not logged in.</p>
+<form method="post" action="/login">
+<label>Name <input name="name" maxlength="64" required></label>
+<button>Log in</button>
+</form>
+{{end}}</body>
+</html>
+`))
+
+func (a *app) home(w http.ResponseWriter, r *http.Request) {
+	s, err := a.m.Session(r)
+	if err != nil {
+		return // ErrUnavailable: the middleware answers 503
+	}
+	user, _, _ := sealed.Get[string](s, "user")
+	data := struct {
+		User    string
+		Flashes []string
+	}{user, s.Flashes()}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := page.Execute(w, data); err != nil {
+		a.logger.Error("render", "err", err)
+	}
+}
+
+func (a *app) login(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimSpace(r.PostFormValue("name"))
+	if name == "" || !utf8.ValidString(name) || utf8.RuneCountInString(name) > 64 {
+		http.Error(w, "name: 1 to 64 characters", http.StatusBadRequest)
+		return
+	}
+	s, err := a.m.Session(r)
+	if err != nil {
+		return
+	}
+	s.CycleID() // a new ID at login: an ID known before it is worthless
+	s.SetSubject(name)
+	if err := s.Set("user", name); err != nil {
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (a *app) logout(w http.ResponseWriter, r *http.Request) {
+	s, err := a.m.Session(r)
+	if err != nil {
+		return
+	}
+	s.Invalidate() // this session's ID goes on the list in Redis
+	s.AddFlash("logged out on this device")
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (a *app) logoutEverywhere(w http.ResponseWriter, r *http.Request) {
+	s, err := a.m.Session(r)
+	if err != nil {
+		return
+	}
+	subject := s.Subject()
+	if subject == "" {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	// One entry in Redis ends every session of this subject created so
+	// far, on every device and every server that shares the list.
+	if err := a.m.RevokeSubject(r.Context(), subject); err != nil {
+		a.logger.Error("log out everywhere", "err", err)
+		code := http.StatusInternalServerError
+		if errors.Is(err, sealed.ErrUnavailable) {
+			code = http.StatusServiceUnavailable
+		}
+		http.Error(w, "could not log out everywhere; try again", code)
+		return
+	}
+	s.Invalidate()
+	s.AddFlash("logged out everywhere")
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
