@@ -204,7 +204,7 @@ func ExampleManager_SaveLines() {
 	for _, l := range lines {
 		name, _, _ := strings.Cut(l, "=")
 		_, attrs, _ := strings.Cut(l, ";")
-		fmt.Printf("%s:%s\n", name, strings.TrimPrefix(attrs, ";"))
+		fmt.Printf("%s:%s\n", name, attrs)
 	}
 	handle(append([]string{"theme=dark"}, cookiePairs(lines)...))
 	// Output:
