@@ -25,6 +25,7 @@ import (
 	"flag"
 	"fmt"
 	"html/template"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -170,7 +171,33 @@ func newServer(cfg config) (http.Handler, error) {
 	// failing that, by an Origin that does not match the Host. Together
 	// with SameSite=Lax cookies this needs no tokens in the forms.
 	cop := http.NewCrossOriginProtection()
-	return cop.Handler(m.Middleware(mux)), nil
+
+	// Two routes for the load test (bench/load.sh), which compares a
+	// request that reads the session with one that has no session at all:
+	// GET /whoami reads the session and writes nothing; GET /healthz is
+	// bare, outside the session middleware.
+	mux.HandleFunc("GET /whoami", a.whoami)
+	root := http.NewServeMux()
+	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok\n")
+	})
+	root.Handle("/", cop.Handler(m.Middleware(mux)))
+	return root, nil
+}
+
+// whoami answers with the logged-in user's name, or "anonymous", and never
+// changes the session: no Set-Cookie.
+func (a *app) whoami(w http.ResponseWriter, r *http.Request) {
+	s, ok := a.session(r)
+	if !ok {
+		return
+	}
+	user, _, _ := sealed.Get[string](s, "user")
+	if user == "" {
+		user = "anonymous"
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, user+"\n")
 }
 
 var page = template.Must(template.New("home").Parse(`<!doctype html>
