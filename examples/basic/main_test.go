@@ -276,3 +276,27 @@ func TestBaseURL(t *testing.T) {
 		}
 	}
 }
+
+func TestWhoamiAndHealthz(t *testing.T) {
+	base := startServer(t)
+	b := newBrowser(t, base)
+	check := func(path, want string) {
+		t.Helper()
+		resp, err := b.c.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(body) != want {
+			t.Fatalf("GET %s: %d %q, want %q", path, resp.StatusCode, body, want)
+		}
+		if n := len(resp.Header.Values("Set-Cookie")); n != 0 {
+			t.Fatalf("GET %s set %d cookies, want none", path, n)
+		}
+	}
+	check("/healthz", "ok\n")
+	check("/whoami", "anonymous\n")
+	b.post("/login", url.Values{"name": {"ivy"}}, nil)
+	check("/whoami", "ivy\n")
+}
