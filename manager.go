@@ -380,6 +380,11 @@ func (m *Manager) save(ctx context.Context, s *Session) ([]outCookie, error) {
 		if len(pt) > MaxPayloadBytes {
 			return nil, fmt.Errorf("%w: the payload is %d bytes, the format allows %d", ErrTooLarge, len(pt), MaxPayloadBytes)
 		}
+		// Set checks each value, but keys, the subject and flash messages
+		// are stored as given; refuse what no reader would load back.
+		if parsePayload(pt, &decoded{}) != nil {
+			return nil, fmt.Errorf("sealed: session not saved: a key, the subject or a flash message is not valid UTF-8, or there are more than %d keys or flash messages", MaxItems)
+		}
 		sealed := string(m.keys.Current().seal(m.suffix, purpose, uint64(now.Unix()), pt))
 		maxAge := m.idle
 		if left := time.UnixMilli(s.d.created).Add(m.absolute).Sub(now); left < maxAge {
