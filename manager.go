@@ -1,6 +1,7 @@
 package sealed
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -286,6 +287,7 @@ func (m *Manager) load(ctx context.Context, cs *chunkSet) (*Session, error) {
 	if parsePayload(pt, &s.d) != nil {
 		return m.rejected(s, now, "payload"), nil
 	}
+	s.orig = pt
 	created := time.UnixMilli(s.d.created)
 	switch {
 	case info.IssuedAt.After(now.Add(m.skew)):
@@ -377,6 +379,13 @@ func (m *Manager) save(ctx context.Context, s *Session) ([]outCookie, error) {
 		return nil, nil
 	case s.changed || s.oldKey || now.Sub(s.issuedAt) >= m.renewAfter:
 		pt := appendPayload(make([]byte, 0, payloadSize(&s.d)), &s.d)
+		if !s.isNew && !s.oldKey && len(s.revoke) == 0 && now.Sub(s.issuedAt) < m.renewAfter && bytes.Equal(pt, s.orig) {
+			// Changed and changed back (a cart restored after ErrTooLarge,
+			// a Set undone by a Remove): the client already holds exactly
+			// this state, so it keeps its cookies.
+			s.committed = true
+			return nil, nil
+		}
 		if len(pt) > MaxPayloadBytes {
 			return nil, fmt.Errorf("%w: the payload is %d bytes, the format allows %d", ErrTooLarge, len(pt), MaxPayloadBytes)
 		}

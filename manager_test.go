@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -370,4 +371,54 @@ func TestReadWithInvalidCookieWritesNothing(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, out, 1)
 	assert.Equal(t, -1, out[0].MaxAge, "the expired session's cookie is expired")
+}
+
+// A change undone before the response (Set then Remove, a value restored)
+// writes nothing: the client already holds exactly this state.
+func TestChangeUndoneWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	m := testManager(t, nil)
+	cs := saved(t, m, map[string]any{"cart": []string{"book"}})
+
+	s := load(t, m, cs)
+	require.NoError(t, s.Set("cart", []string{"book", "lamp"}))
+	require.NoError(t, s.Set("cart", []string{"book"}))
+	require.NoError(t, s.Set("tmp", 1))
+	_, _, err := s.RemoveRaw("tmp")
+	require.NoError(t, err)
+	out, err := m.Save(ctx, s)
+	require.NoError(t, err)
+	assert.Empty(t, out)
+	assert.ErrorIs(t, s.Set("x", 1), ErrCommitted, "the session is committed all the same")
+
+	// A real change is still written.
+	s = load(t, m, cs)
+	require.NoError(t, s.Set("cart", []string{"book", "lamp"}))
+	out, err = m.Save(ctx, s)
+	require.NoError(t, err)
+	assert.Len(t, out, 1)
+}
+
+// On the real clock, "log out everywhere" ends a login made just before it
+// and spares one made just after it, however close together: creation times
+// have millisecond resolution, so the boundary needs care.
+func TestRevokeSubjectMillisecondBoundary(t *testing.T) {
+	ctx := context.Background()
+	m, err := New(testRing(t, "k"), &Options{Revocation: NewMemoryRevocationList()})
+	require.NoError(t, err)
+	login := func(subject string) []*http.Cookie {
+		s := newSession(t, m)
+		s.SetSubject(subject)
+		out, err := m.Save(ctx, s)
+		require.NoError(t, err)
+		return out
+	}
+	for i := 0; i < 200; i++ {
+		subject := "user-" + strconv.Itoa(i)
+		before := login(subject)
+		require.NoError(t, m.RevokeSubject(ctx, subject))
+		after := login(subject)
+		require.True(t, load(t, m, before).IsNew(), "round %d: a login before the call survived it", i)
+		require.False(t, load(t, m, after).IsNew(), "round %d: a login after the call was ended", i)
+	}
 }

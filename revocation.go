@@ -71,11 +71,20 @@ func (m *Manager) RevokeSubject(ctx context.Context, subject string) error {
 	if subject == "" {
 		return errors.New("sealed: RevokeSubject: empty subject")
 	}
+	// Creation times have millisecond resolution and a session is revoked
+	// when created < before. Revoke through the end of the current
+	// millisecond, then wait until the clock has passed it: every session
+	// created before the call is ended, and a login after it survives.
 	now := m.now()
+	before := time.UnixMilli(now.UnixMilli() + 1)
 	ctx, cancel := context.WithTimeout(ctx, m.revWait)
 	defer cancel()
-	if err := m.revocation.RevokeSubject(ctx, subject, now, now.Add(m.absolute+m.skew)); err != nil {
+	if err := m.revocation.RevokeSubject(ctx, subject, before, before.Add(m.absolute+m.skew)); err != nil {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	// A bounded wait: an injected clock that does not move must not hang.
+	for deadline := time.Now().Add(2 * time.Millisecond); m.now().Before(before) && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Microsecond)
 	}
 	return nil
 }

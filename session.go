@@ -50,6 +50,10 @@ type Session struct {
 	// stale is set when the request's session opened but was expired or
 	// revoked; its cookies are then expired even if nothing is written.
 	stale bool
+	// orig is the payload the request carried (nil for a new session).
+	// changed says the state may differ from it; save compares the bytes,
+	// so a change undone before the response costs no write.
+	orig []byte
 }
 
 type revocation struct {
@@ -65,6 +69,7 @@ func newID() (id [16]byte) {
 // reset makes s a brand-new, empty session.
 func (s *Session) reset(now time.Time) {
 	s.d = decoded{id: newID(), created: now.UnixMilli(), entries: s.inline[:0]}
+	s.orig = nil
 	s.isNew = true
 	s.issuedAt = time.Time{}
 	s.oldKey = false
