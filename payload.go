@@ -133,9 +133,12 @@ func (w *walker) head() (major byte, ai byte, arg uint64, ok bool) {
 		return major, ai, arg, ai != 24 || arg >= 32
 	}
 	// Shortest form: each width only for values that need it.
-	min := [...]uint64{24, 0x100, 0x10000, 0x100000000}[ai-24]
-	return major, ai, arg, arg >= min
+	return major, ai, arg, arg >= minArg[ai-24]
 }
+
+// minArg is the smallest argument each width (additional information 24
+// to 27) may carry in shortest form.
+var minArg = [4]uint64{24, 0x100, 0x10000, 0x100000000}
 
 // bytesOf reads the content of a byte or text string of length n.
 func (w *walker) bytesOf(n uint64) ([]byte, bool) {
@@ -147,46 +150,141 @@ func (w *walker) bytesOf(n uint64) ([]byte, bool) {
 	return s, true
 }
 
-// skip walks one data item, checking well-formedness and the limits.
+// skip walks one data item, checking well-formedness and the limits. It
+// is a loop, not a recursion, so nesting costs no calls: left counts the
+// items still to walk in the innermost open container, and pending holds
+// the counts of the containers around it. Heads are decoded inline, with
+// the same checks as head.
 func (w *walker) skip(depth int) bool {
 	if depth > MaxDepth {
 		return false
 	}
-	major, _, arg, ok := w.head()
-	if !ok {
-		return false
-	}
-	switch major {
-	case 0, 1, 7:
-		return true
-	case 2:
-		_, ok := w.bytesOf(arg)
-		return ok
-	case 3:
-		s, ok := w.bytesOf(arg)
-		return ok && utf8.Valid(s)
-	case 4, 5:
-		if arg > MaxItems {
+	var pending [MaxDepth + 1]uint64
+	top := 0 // containers open around the current item
+	left := uint64(1)
+	b, off := w.b, w.off
+	for {
+		for left == 0 {
+			if top == 0 {
+				w.off = off
+				return true
+			}
+			top--
+			left = pending[top]
+		}
+		left--
+		if off >= len(b) {
 			return false
 		}
-		n := arg
-		if major == 5 {
-			n *= 2
-		}
-		// Every item is at least one byte: reject counts the input cannot hold
-		// before looping, so a tiny input cannot claim billions of items.
-		if n > uint64(len(w.b)-w.off) {
-			return false
-		}
-		for i := uint64(0); i < n; i++ {
-			if !w.skip(depth + 1) {
+		major, ai := b[off]>>5, b[off]&0x1f
+		off++
+		arg := uint64(ai)
+		if ai >= 24 {
+			// An argument of 1, 2, 4 or 8 bytes, in shortest form; for
+			// major type 7 a one-byte simple value of 32 or more, or a
+			// float. 28 to 31 are reserved or indefinite lengths.
+			if ai > 27 {
+				return false
+			}
+			n := 1 << (ai - 24)
+			if len(b)-off < n {
+				return false
+			}
+			switch n {
+			case 1:
+				arg = uint64(b[off])
+			case 2:
+				arg = uint64(binary.BigEndian.Uint16(b[off:]))
+			case 4:
+				arg = uint64(binary.BigEndian.Uint32(b[off:]))
+			default:
+				arg = binary.BigEndian.Uint64(b[off:])
+			}
+			off += n
+			if major == 7 {
+				if ai == 24 && arg < 32 {
+					return false
+				}
+			} else if arg < minArg[ai-24] {
 				return false
 			}
 		}
-		return true
-	default: // 6: tags are refused
-		return false
+		switch major {
+		case 0, 1, 7:
+		case 2, 3:
+			if arg > uint64(len(b)-off) {
+				return false
+			}
+			end := off + int(arg)
+			if major == 3 {
+				// validText, inlined: most items of a session are short text.
+				var acc uint64
+				i := off
+				for ; i+8 <= end; i += 8 {
+					acc |= binary.LittleEndian.Uint64(b[i:])
+				}
+				if i < end {
+					if i+8 <= len(b) {
+						acc |= binary.LittleEndian.Uint64(b[i:]) & (1<<(8*(end-i)) - 1)
+					} else {
+						for ; i < end; i++ {
+							acc |= uint64(b[i])
+						}
+					}
+				}
+				if acc&0x8080808080808080 != 0 && !utf8.Valid(b[off:end]) {
+					return false
+				}
+			}
+			off = end
+		case 4, 5:
+			if arg > MaxItems {
+				return false
+			}
+			n := arg
+			if major == 5 {
+				n *= 2
+			}
+			// Every item is at least one byte: reject counts the input
+			// cannot hold, so a tiny input cannot claim billions of items.
+			if n > uint64(len(b)-off) {
+				return false
+			}
+			if n > 0 {
+				if depth+top+1 > MaxDepth {
+					return false
+				}
+				pending[top] = left
+				top++
+				left = n
+			}
+		default: // 6: tags are refused
+			return false
+		}
 	}
+}
+
+// validText reports whether b[off:end] is valid UTF-8. Session keys and
+// most text values are short and ASCII, so it first ORs the bytes together
+// eight at a time, reading whole words of b even past end (masked off)
+// where b has them; only text with a byte of 0x80 or more goes on to
+// utf8.Valid.
+func validText(b []byte, off, end int) bool {
+	var acc uint64
+	i := off
+	for ; i+8 <= end; i += 8 {
+		acc |= binary.LittleEndian.Uint64(b[i:])
+	}
+	if i < end {
+		if i+8 <= len(b) {
+			acc |= binary.LittleEndian.Uint64(b[i:]) & (1<<(8*(end-i)) - 1)
+		} else {
+			for ; i < end; i++ {
+				acc |= uint64(b[i])
+			}
+		}
+	}
+	return acc&0x8080808080808080 == 0 || utf8.Valid(b[off:end])
 }
 
 func (w *walker) text() ([]byte, bool) {
@@ -195,7 +293,7 @@ func (w *walker) text() ([]byte, bool) {
 		return nil, false
 	}
 	s, ok := w.bytesOf(arg)
-	return s, ok && utf8.Valid(s)
+	return s, ok && validText(w.b, w.off-len(s), w.off)
 }
 
 // compareKeys orders map keys as RFC 8949 core deterministic encoding does:
