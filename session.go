@@ -173,10 +173,13 @@ func Get[T any](s *Session, key string) (value T, ok bool, err error) {
 	if decodeScalar(s.d.entries[i].val, &value) {
 		return value, true, nil
 	}
-	if err := decMode.Unmarshal(s.d.entries[i].val, &value); err != nil {
-		return value, true, fmt.Errorf("sealed: session key %q: %w", key, err)
+	// The general decoder gets a variable of its own: passing it &value
+	// would move value to the heap on every call, fast path included.
+	p := new(T)
+	if err := decMode.Unmarshal(s.d.entries[i].val, p); err != nil {
+		return *p, true, fmt.Errorf("sealed: session key %q: %w", key, err)
 	}
-	return value, true, nil
+	return *p, true, nil
 }
 
 // decodeScalar decodes the most common value shapes (a text string into a
