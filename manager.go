@@ -391,7 +391,7 @@ func (m *Manager) save(ctx context.Context, s *Session) ([]outCookie, error) {
 		}
 		// Set checks each value, but keys, the subject and flash messages
 		// are stored as given; refuse what no reader would load back.
-		if parsePayload(pt, &decoded{}) != nil {
+		if !storable(&s.d) {
 			return nil, fmt.Errorf("sealed: session not saved: a key, the subject or a flash message is not valid UTF-8, or there are more than %d keys or flash messages", MaxItems)
 		}
 		sealed := string(m.keys.Current().seal(m.suffix, purpose, uint64(now.Unix()), pt))

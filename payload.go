@@ -408,6 +408,30 @@ func payloadSize(d *decoded) int {
 	return n
 }
 
+// storable reports whether parsePayload accepts appendPayload(d), for a d
+// whose values each passed checkValue (Set) or the payload walk (load), as
+// every value of a session has, and whose keys are sorted and unique, as
+// every mutation keeps them. It checks only what those leave unchecked:
+// the creation time, the subject, the keys and the flash messages, so a
+// save does not walk every value a second time. The size limit is the
+// caller's.
+func storable(d *decoded) bool {
+	if d.created < 0 || len(d.entries) > MaxItems || len(d.flashes) > MaxItems || !utf8.ValidString(d.subject) {
+		return false
+	}
+	for _, e := range d.entries {
+		if !utf8.Valid(e.key) {
+			return false
+		}
+	}
+	for _, f := range d.flashes {
+		if !utf8.ValidString(f) {
+			return false
+		}
+	}
+	return true
+}
+
 // appendPayload encodes d canonically. d.entries must already be sorted
 // with compareKeys and unique, which every mutation keeps true.
 func appendPayload(b []byte, d *decoded) []byte {
