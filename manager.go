@@ -394,7 +394,7 @@ func (m *Manager) save(ctx context.Context, s *Session) ([]outCookie, error) {
 		if !storable(&s.d) {
 			return nil, fmt.Errorf("sealed: session not saved: a key, the subject or a flash message is not valid UTF-8, or there are more than %d keys or flash messages", MaxItems)
 		}
-		sealed := string(m.keys.Current().seal(m.suffix, purpose, uint64(now.Unix()), pt))
+		sealed := m.keys.Current().seal(m.suffix, purpose, uint64(now.Unix()), pt)
 		maxAge := m.idle
 		if left := time.UnixMilli(s.d.created).Add(m.absolute).Sub(now); left < maxAge {
 			maxAge = left

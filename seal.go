@@ -144,14 +144,17 @@ func (k *Keyring) Seal(name, purpose string, issuedAt time.Time, plaintext []byt
 	if len(plaintext) > MaxPayloadBytes {
 		return "", fmt.Errorf("sealed: plaintext is %d bytes, the format allows at most %d", len(plaintext), MaxPayloadBytes)
 	}
-	return string(k.seal(adSuffix(name, purpose), purpose, uint64(issuedAt.Unix()), plaintext)), nil
+	return k.seal(adSuffix(name, purpose), purpose, uint64(issuedAt.Unix()), plaintext), nil
 }
 
 // seal seals under the primary key with a fresh nonce from crypto/rand.
-func (k *Keyring) seal(suffix []byte, purpose string, issuedAt uint64, plaintext []byte) []byte {
+// The string shares the bytes appendSealed just allocated, which nothing
+// else refers to or writes, rather than copying a value of up to 128 KiB.
+func (k *Keyring) seal(suffix []byte, purpose string, issuedAt uint64, plaintext []byte) string {
 	var nonce [nonceSize]byte
 	rand.Read(nonce[:]) // never fails since Go 1.24; it crashes the program instead
-	return k.appendSealed(nil, k.keys[0], purpose, suffix, issuedAt, &nonce, plaintext)
+	b := k.appendSealed(nil, k.keys[0], purpose, suffix, issuedAt, &nonce, plaintext)
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // appendSealed seals plaintext with key and appends the base64url form to
