@@ -11,8 +11,13 @@ import (
 func TestStorableMatchesParse(t *testing.T) {
 	m := testManager(t, nil)
 	cases := map[string]func(s *Session){
-		"empty":          func(s *Session) {},
-		"values":         func(s *Session) { s.Set("a", 1); s.Set("list", []string{"x", "é"}); s.AddFlash("hi"); s.SetSubject("ü") },
+		"empty": func(s *Session) {},
+		"values": func(s *Session) {
+			s.Set("a", 1)
+			s.Set("list", []string{"x", "é"})
+			s.AddFlash("hi")
+			s.SetSubject("ü")
+		},
 		"bad key":        func(s *Session) { s.Set("\xa9", 1) },
 		"bad subject":    func(s *Session) { s.SetSubject("a\xffb") },
 		"bad flash":      func(s *Session) { s.AddFlash("ok"); s.AddFlash("\xc3") },
