@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/sealedgo/sealed"
 )
 
 // The benchmarks. Names are Benchmark{Read,Write,Middleware}/shape=S/lib=L,
@@ -47,10 +49,16 @@ func BenchmarkRead(b *testing.B) {
 }
 
 // BenchmarkWrite: the session's state with one key set to Set-Cookie lines.
+// For sealed it also reports lib=sealed-saveonly (writeSaveOnly).
 func BenchmarkWrite(b *testing.B) {
-	forEach(b, Libraries, func(b *testing.B, shape Shape, lib string) {
+	libs := append([]string{LibSealed, LibSealedSaveOnly}, Libraries[1:]...)
+	forEach(b, libs, func(b *testing.B, shape Shape, lib string) {
+		if lib == LibSealedSaveOnly {
+			writeSaveOnly(b, shape)
+			return
+		}
 		c := newCase(b, lib, shape)
-		emails := [2]string{"grace.hopper@example.com", "alan.turing@example.com"}
+		emails := [2]string{"grace.hopper@example.com", "alan.m.turing@example.io"}
 		lines, err := c.Write(emails[0])
 		if err != nil {
 			b.Fatal(err)
@@ -66,6 +74,42 @@ func BenchmarkWrite(b *testing.B) {
 		}
 		b.ReportMetric(float64(size), "cookie-bytes")
 	})
+}
+
+// writeSaveOnly is sealed's write path without its first half: the state
+// is restored into new sessions with the timer stopped, in batches, and
+// only Set("email") and SaveLines are timed. It shows how much of the
+// write path is restoring the state (see BENCHMARKS.md).
+func writeSaveOnly(b *testing.B, shape Shape) {
+	c, err := newSealedCase(shape)
+	if err != nil {
+		b.Fatal(err)
+	}
+	emails := [2]string{"grace.hopper@example.com", "alan.m.turing@example.io"}
+	batch := make([]*sealed.Session, 256)
+	size := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; {
+		b.StopTimer()
+		n := min(len(batch), b.N-i)
+		for j := range n {
+			if batch[j], err = c.restore(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StartTimer()
+		for j := range n {
+			lines, err := c.save(batch[j], emails[(i+j)&1])
+			if err != nil {
+				b.Fatal(err)
+			}
+			size = len(HeaderFromLines(lines))
+		}
+		i += n
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(size), "cookie-bytes")
 }
 
 // BenchmarkMiddleware: one GET through the library's handler (see
