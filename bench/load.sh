@@ -96,3 +96,8 @@ cookie_bytes=${#cookie}
 note=wrk and the server share the machine's $(nproc) CPUs.
 OUT
 cat results/load.txt
+
+# Refresh BENCHMARKS.md when benchmark results exist (run.sh makes them).
+if [ -f results/latest.txt ]; then
+  go run ./cmd/report -in results/latest.txt -md ../BENCHMARKS.md -svg chart.svg -load results/load.txt
+fi

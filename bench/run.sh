@@ -67,7 +67,7 @@ mv "$tmp" results/latest.txt
 
 if [ "${PROFILE:-0}" = 1 ]; then
   for op in Read Write; do
-    go test -run '^$' -bench "$op/.*/lib=sealed" -benchtime 2s -benchmem \
+    go test -run '^$' -bench "$op/.*/lib=sealed\$" -benchtime 2s -benchmem \
       -cpuprofile "results/$(echo "$op" | tr A-Z a-z).prof" -o results/bench.test . >/dev/null
     go tool pprof -top -nodecount 30 results/bench.test "results/$(echo "$op" | tr A-Z a-z).prof" \
       >"results/profile-$(echo "$op" | tr A-Z a-z).txt" 2>/dev/null
