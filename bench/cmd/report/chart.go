@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html"
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -22,8 +23,8 @@ var chartLibs = []struct{ name, color string }{
 // It is plain SVG text, with no dependencies.
 func Chart(r *Results) string {
 	const (
-		width, height       = 980, 470
-		top, bottom         = 64, 380 // plot area, y
+		width, height       = 980, 490
+		top, bottom         = 86, 400 // plot area, y
 		left                = 70      // first panel's x
 		panelW, panelGap    = 420, 50
 		groupGap, barGap    = 22, 3
@@ -85,7 +86,7 @@ func Chart(r *Results) string {
 			v := math.Pow(10, d)
 			yy := y(v)
 			w(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#e3e3e3"/>`+"\n", x0, yy, x0+panelW, yy)
-			w(`<text x="%.1f" y="%.1f" font-size="%d" fill="#555" text-anchor="end">%s</text>`+"\n", x0-6, yy+4, tickSize, html.EscapeString(formatNs(v)))
+			w(`<text x="%.1f" y="%.1f" font-size="%d" fill="#555" text-anchor="end">%s</text>`+"\n", x0-6, yy+4, tickSize, html.EscapeString(decade(v)))
 			if d < decHi {
 				for m := 2.0; m < 10; m++ {
 					ym := y(m * v)
@@ -95,7 +96,7 @@ func Chart(r *Results) string {
 		}
 		w(`<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#999"/>`+"\n", x0, bottom, x0+panelW, bottom)
 		w(`<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#999"/>`+"\n", x0, top, x0, bottom)
-		w(`<text x="%.1f" y="%d" font-size="13" font-weight="600" fill="#222" text-anchor="middle">%s</text>`+"\n", x0+panelW/2, top-10, html.EscapeString(p.title))
+		w(`<text x="%.1f" y="%d" font-size="13" font-weight="600" fill="#222" text-anchor="middle">%s</text>`+"\n", x0+panelW/2, top-14, html.EscapeString(p.title))
 
 		for si, s := range shapes {
 			gx := x0 + float64(groupGap) + float64(si)*(groupW+float64(groupGap))
@@ -127,4 +128,15 @@ func Chart(r *Results) string {
 	w(`<text x="%d" y="%.1f" font-size="11" fill="#666">limit: XChaCha20-Poly1305 + base64url of the already-encoded payload, reused buffers (the floor). See BENCHMARKS.md for what each op includes.</text>`+"\n", left, ly+24)
 	w("</svg>\n")
 	return b.String()
+}
+
+// decade labels a power of ten of nanoseconds: 100 ns, 1 µs, 10 µs, ...
+func decade(v float64) string {
+	units := []string{"ns", "µs", "ms", "s"}
+	u := 0
+	for v >= 1000 && u < len(units)-1 {
+		v /= 1000
+		u++
+	}
+	return strconv.FormatFloat(math.Round(v), 'f', -1, 64) + " " + units[u]
 }

@@ -153,6 +153,14 @@ func TestChartIsWellFormedSVG(t *testing.T) {
 	}
 }
 
+func TestDecade(t *testing.T) {
+	for v, want := range map[float64]string{100: "100 ns", 1e3: "1 µs", 1e4: "10 µs", 1e6: "1 ms"} {
+		if got := decade(v); got != want {
+			t.Errorf("decade(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
+
 func TestFormatNs(t *testing.T) {
 	for v, want := range map[float64]string{351: "351 ns", 1280: "1.28 µs", 26556: "26.6 µs", 172642: "173 µs", 2.5e6: "2.50 ms"} {
 		if got := formatNs(v); got != want {
