@@ -50,7 +50,9 @@ var inspectMode = func() cbor.DecMode {
 
 // Inspect opens the session in the given Cookie header values (or
 // "name=value" pairs) without checking expiry or revocation. It returns
-// ErrInvalid when there is no session cookie or it does not open.
+// ErrInvalid when there is no session cookie, when it does not open, or
+// when its times (or deadlines) fall after the year 9999, which no
+// session can reach and JSON cannot show.
 func (m *Manager) Inspect(cookieHeader ...string) (*Inspection, error) {
 	var cs chunkSet
 	for _, v := range cookieHeader {
@@ -76,6 +78,14 @@ func (m *Manager) Inspect(cookieHeader ...string) (*Inspection, error) {
 		IdleDeadline: info.IssuedAt.Add(m.idle).UTC(), AbsoluteDeadline: created.Add(m.absolute),
 		KeyID: info.KeyID, PrimaryKey: info.Primary, Chunks: len(pieces),
 		Values: make(map[string]any, len(d.entries)), Flashes: d.flashes,
+	}
+	// encoding/json prints years 0 to 9999 only. Load refuses such times
+	// anyway (they are in the future), so an Inspection that could not be
+	// printed is refused too, keeping the promise that it marshals.
+	for _, t := range []time.Time{in.CreatedAt, in.IssuedAt, in.IdleDeadline, in.AbsoluteDeadline} {
+		if t.Year() > 9999 {
+			return nil, ErrInvalid
+		}
 	}
 	now := m.now()
 	in.Expired = now.After(in.IdleDeadline) || now.After(in.AbsoluteDeadline)

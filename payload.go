@@ -238,7 +238,10 @@ func (w *walker) skip(depth int) bool {
 			}
 			off = end
 		case 4, 5:
-			if arg > MaxItems {
+			// Only arrays and maps are levels (SPEC.md: nesting deeper
+			// than MaxDepth is refused): this container is at level
+			// depth+top; its scalar items add none.
+			if depth+top > MaxDepth || arg > MaxItems {
 				return false
 			}
 			n := arg
@@ -251,9 +254,6 @@ func (w *walker) skip(depth int) bool {
 				return false
 			}
 			if n > 0 {
-				if depth+top+1 > MaxDepth {
-					return false
-				}
 				pending[top] = left
 				top++
 				left = n

@@ -96,10 +96,14 @@ func TestParsePayloadRejects(t *testing.T) {
 
 func TestParsePayloadDepthAndSizeLimits(t *testing.T) {
 	nest := func(n int) string { return strings.Repeat("81 ", n) + "01" }
-	// The value sits at depth 3; MaxDepth allows MaxDepth-3 further arrays.
+	// The value sits at level 3 (payload array 1, values map 2), so it may
+	// be MaxDepth-2 nested arrays: the innermost at level MaxDepth, holding
+	// a scalar, which is not a level. One more array is level MaxDepth+1.
 	var d decoded
-	require.NoError(t, parsePayload(cborHex(t, hdr+" a1 6161 "+nest(MaxDepth-3)+" 80"), &d))
-	assert.Error(t, parsePayload(cborHex(t, hdr+" a1 6161 "+nest(MaxDepth-2)+" 80"), &decoded{}))
+	require.NoError(t, parsePayload(cborHex(t, hdr+" a1 6161 "+nest(MaxDepth-2)+" 80"), &d))
+	assert.Error(t, parsePayload(cborHex(t, hdr+" a1 6161 "+nest(MaxDepth-1)+" 80"), &decoded{}))
+	empty := strings.Repeat("81 ", MaxDepth-2) + "80" // innermost array empty, at level MaxDepth+1
+	assert.Error(t, parsePayload(cborHex(t, hdr+" a1 6161 "+empty+" 80"), &decoded{}), "an empty container is a level too")
 
 	big := make([]byte, MaxPayloadBytes+1)
 	assert.Error(t, parsePayload(big, &decoded{}))

@@ -281,7 +281,7 @@ func (s *Session) Set(key string, value any) error {
 		return fmt.Errorf("sealed: session key %q: %w", key, err)
 	}
 	if !checkValue(enc) {
-		return fmt.Errorf("sealed: session key %q: value is nested deeper than %d levels or holds more than %d items", key, MaxDepth-3, MaxItems)
+		return fmt.Errorf("sealed: session key %q: value nests arrays or maps deeper than %d levels or holds more than %d items", key, MaxDepth-2, MaxItems)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -320,3 +320,23 @@ func TestSetSubjectRestartsCreation(t *testing.T) {
 	s.SetSubject("alice")
 	assert.Equal(t, created.Add(time.Hour), s.CreatedAt(), "same subject: no change")
 }
+
+// Set accepts exactly the nesting a reader accepts: a value is at level 3
+// (payload array, values map), so it may hold MaxDepth-2 levels of arrays.
+func TestSetDepthBoundary(t *testing.T) {
+	s := newSession(t, testManager(t, nil))
+	nest := func(n int) any {
+		var v any = 1
+		for i := 0; i < n; i++ {
+			v = []any{v}
+		}
+		return v
+	}
+	require.NoError(t, s.Set("ok", nest(MaxDepth-2)))
+	assert.Error(t, s.Set("deep", nest(MaxDepth-1)))
+	out, err := s.m.Save(context.Background(), s)
+	require.NoError(t, err)
+	back, err := s.m.Load(context.Background(), out)
+	require.NoError(t, err)
+	assert.True(t, back.Has("ok"), "the deepest value Set accepts loads back")
+}

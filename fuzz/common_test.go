@@ -191,19 +191,11 @@ type refPayload struct {
 	keys    []string
 	vals    [][]byte // encoded items, in key order
 	flashes []string
-
-	// depth16 is set when an array or map at level 16 (the deepest the
-	// SPEC allows) has items. SPEC.md accepts that; the package counts
-	// the items as a 17th level and rejects the payload, and its unit
-	// test pins that. The targets accept either outcome for such payloads
-	// until the two are reconciled (see the report on issue 5).
-	depth16 bool
 }
 
 type refReader struct {
-	b       []byte
-	off     int
-	depth16 bool
+	b   []byte
+	off int
 }
 
 func (r *refReader) head() (major, ai byte, arg uint64, ok bool) {
@@ -275,9 +267,6 @@ func (r *refReader) item(level int) bool {
 		if level > 16 || arg > 4096 {
 			return false
 		}
-		if level == 16 && arg > 0 {
-			r.depth16 = true
-		}
 		n := arg
 		if major == 5 {
 			n *= 2
@@ -318,9 +307,7 @@ func refParsePayload(b []byte) (*refPayload, bool) {
 		return nil, false
 	}
 	copy(p.id[:], id)
-	// SPEC.md says only "uint". A creation time past 2^63-1 ms is after
-	// every issued-at, so such a session never loads; the package already
-	// refuses it while parsing (which Inspect shows), and so does this.
+	// SPEC.md: created above 2^63-1 is refused (it fits no signed time).
 	if major, _, n, ok = r.head(); !ok || major != 0 || n > math.MaxInt64 {
 		return nil, false
 	}
@@ -356,7 +343,6 @@ func refParsePayload(b []byte) (*refPayload, bool) {
 	if r.off != len(b) {
 		return nil, false
 	}
-	p.depth16 = r.depth16
 	return p, true
 }
 
@@ -475,7 +461,6 @@ func refSplitHeader(lines []string) []refCookie {
 // non-zero) and the fixed clock must load the session.
 type refOutcome struct {
 	loaded  bool
-	unsure  bool // the depth16 divergence: either outcome is accepted
 	payload *refPayload
 	keyID   string
 	present uint32
@@ -503,7 +488,7 @@ func refLoad(keys []sealed.Key, cookies []refCookie, name string, maxChunks int,
 	if !refTimesOK(p.created, time.Unix(int64(iat), 0), fixedNow, sealed.DefaultIdleTimeout, absolute) {
 		return o
 	}
-	o.loaded, o.unsure, o.payload, o.keyID = true, p.depth16, p, keyID
+	o.loaded, o.payload, o.keyID = true, p, keyID
 	return o
 }
 
