@@ -28,10 +28,11 @@ const (
 	LibSCGob  = "securecookie-gob"
 	LibJWE    = "jwe"
 	LibLimit  = "limit"
-	// LibSealedSaveOnly is sealed's write path without restoring the state
-	// (writeSaveOnly in BenchmarkWrite): Set one key and SaveLines.
-	LibSealedSaveOnly = "sealed-saveonly"
-	sessionPurp       = "session" // sealed's purpose for session cookies (SPEC.md)
+	// LibSealedRestore is the first half of sealed's write path alone
+	// (writeRestore in BenchmarkWrite): a new session and the state put
+	// back, no save.
+	LibSealedRestore = "sealed-restore"
+	sessionPurp      = "session" // sealed's purpose for session cookies (SPEC.md)
 )
 
 // Libraries lists the libraries in the order of the tables and the chart.

@@ -13,8 +13,8 @@
 #   WAIT_QUIET=0     seconds to wait, polling, for a quiet machine (load
 #                    average < 0.6 and no `go test -fuzz` running) first
 #   PROFILE=0        1: also write CPU profiles of sealed's read and write
-#                    paths (results/*.prof) and their top functions
-#                    (results/profile-*.txt)
+#                    paths (results/*.prof, not committed) and their top
+#                    functions (results/profile-*.txt)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -69,8 +69,12 @@ if [ "${PROFILE:-0}" = 1 ]; then
   for op in Read Write; do
     go test -run '^$' -bench "$op/.*/lib=sealed\$" -benchtime 2s -benchmem \
       -cpuprofile "results/$(echo "$op" | tr A-Z a-z).prof" -o results/bench.test . >/dev/null
-    go tool pprof -top -nodecount 30 results/bench.test "results/$(echo "$op" | tr A-Z a-z).prof" \
-      >"results/profile-$(echo "$op" | tr A-Z a-z).txt" 2>/dev/null
+    {
+      go tool pprof -top -nodecount 30 results/bench.test "results/$(echo "$op" | tr A-Z a-z).prof"
+      echo
+      echo "# cumulative, sealed's own functions and what they call"
+      go tool pprof -top -cum -focus 'sealed\.' -nodecount 45 results/bench.test "results/$(echo "$op" | tr A-Z a-z).prof"
+    } >"results/profile-$(echo "$op" | tr A-Z a-z).txt" 2>/dev/null
   done
   rm -f results/bench.test
 fi

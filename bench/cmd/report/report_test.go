@@ -103,8 +103,8 @@ func TestMarkdownAndSplice(t *testing.T) {
 		"| read medium: sealed ≤ 1.3× limit | 2.00× | MISS |",
 		"![chart](bench/chart.svg)",
 		"/whoami ÷ /healthz: **0.92** (target ≥ 0.9: PASS)",
-		"| small | sealed, save only ¹ | 450 ns |",
-		"¹ sealed without restoring the state",
+		"| small | sealed, restore only ¹ | 150 ns |",
+		"`Set(\"email\")` and `SaveLines`: small 350 ns (0.88× limit);",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("Markdown lacks %q", want)
