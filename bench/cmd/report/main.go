@@ -342,14 +342,14 @@ func Markdown(r *Results, load map[string]string) string {
 			}
 		}
 		if op == "Write" && r.hasLib(op, "sealed-restore") {
-			w("\n¹ Not a target: the first half of sealed's write path alone, a new session and the shape's state put back (one `Set` per key). sealed's write minus this, the cost of `Set(\"email\")` and `SaveLines`:")
+			var parts []string
 			for _, s := range shapes {
 				full, restore, limit := r.Median(key{op, s, "sealed"}, "ns/op"), r.Median(key{op, s, "sealed-restore"}, "ns/op"), r.Median(key{op, s, "limit"}, "ns/op")
 				if !math.IsNaN(full - restore) {
-					w(" %s %s (%s× limit);", s, formatNs(full-restore), formatRatio((full-restore)/limit))
+					parts = append(parts, fmt.Sprintf("%s %s (%s× limit)", s, formatNs(full-restore), formatRatio((full-restore)/limit)))
 				}
 			}
-			w("\n")
+			w("\n¹ Not a target: the first half of sealed's write path alone, a new session and the shape's state put back (one `Set` per key). sealed's write minus this, the cost of `Set(\"email\")` and `SaveLines`: %s.\n", strings.Join(parts, "; "))
 		}
 		w("\n")
 	}
@@ -362,7 +362,11 @@ func Markdown(r *Results, load map[string]string) string {
 			{"`GET /healthz` (bare, outside the session middleware)", "healthz"},
 			{"`GET /whoami` (reads the session, writes nothing)", "whoami"},
 		} {
-			w("| %s | %s | %s | %s |\n", e.label, load[e.key+"_rps"], load[e.key+"_p50"], load[e.key+"_p99"])
+			rps := load[e.key+"_rps"]
+			if f, err := strconv.ParseFloat(rps, 64); err == nil {
+				rps = strconv.FormatFloat(math.Round(f), 'f', -1, 64)
+			}
+			w("| %s | %s | %s | %s |\n", e.label, rps, load[e.key+"_p50"], load[e.key+"_p99"])
 		}
 		ratio := load["ratio"]
 		res := "MISS"
