@@ -292,11 +292,11 @@ func TestConcurrentRotation(t *testing.T) {
 			}
 		}()
 	}
-	// Keep swapping until the workers have done real work, however the
-	// scheduler interleaves them: a fixed number of swaps can finish before
-	// any worker runs.
+	// Keep swapping until both the workers and the swapper have done real
+	// work, however the scheduler interleaves them: either side alone can
+	// finish its share before the other runs.
 	swaps := 0
-	for ops.Load() < 20000 {
+	for ops.Load() < 20000 || swaps < 2000 {
 		if swaps%2 == 0 {
 			require.NoError(t, holder.Swap(r2))
 		} else {
@@ -310,6 +310,5 @@ func TestConcurrentRotation(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	assert.Zero(t, failures.Load())
-	assert.Greater(t, swaps, 100, "the ring must change many times during the run")
 	assert.Error(t, holder.Swap(nil))
 }
