@@ -26,10 +26,10 @@
 // A session is a random 128-bit ID, a creation time, an optional subject
 // (whom it belongs to) and a map from string keys to values. Values are
 // stored as deterministic CBOR (RFC 8949 core deterministic encoding), so
-// equal state gives equal bytes, and read back with the typed Get[T]. A
-// value is decoded only when its key is read; the rest of the payload is
-// only walked to check it is well formed and within limits (MaxDepth,
-// MaxItems, MaxPayloadBytes).
+// equal state gives equal bytes, and read back with the typed Get[T]. Each
+// value is wrapped in a CBOR byte string, so opening a session indexes the
+// keys without walking the values; a value is checked (well formed, within
+// MaxDepth and MaxItems) and decoded only when its key is read.
 //
 // The operations follow Pavex's session API: Set, Get, Remove, GetRaw and
 // RemoveRaw, Has, Keys, Clear (empty the state, keep the session), CycleID

@@ -91,6 +91,11 @@ func (m *Manager) Inspect(cookieHeader ...string) (*Inspection, error) {
 	in.Expired = now.After(in.IdleDeadline) || now.After(in.AbsoluteDeadline)
 	for _, e := range d.entries {
 		var v any
+		if !checkValue(e.val) {
+			// Get would refuse it; show the bytes rather than guess.
+			in.Values[string(e.key)] = "malformed value h'" + hex.EncodeToString(e.val) + "'"
+			continue
+		}
 		err := inspectMode.Unmarshal(e.val, &v)
 		if err == nil {
 			// CBOR can hold what JSON cannot (NaN, infinities); those

@@ -13,13 +13,16 @@ import (
 // The session payload is one CBOR array (SPEC.md, "Session payload"):
 //
 //	[ id: bstr .size 16, created: uint (Unix ms), subject: tstr,
-//	  values: { * tstr => any }, flashes: [ * tstr ] ]
+//	  values: { * tstr => bstr .cbor any }, flashes: [ * tstr ] ]
 //
-// It is walked here without decoding values: the walk checks that the
-// payload is well formed, within the limits below and canonical where it
-// matters (shortest heads, definite lengths, map keys sorted and unique),
-// and records where each top-level value starts and ends. Get then decodes
-// only the one value it is asked for, with the strict DecMode below.
+// Each value is one CBOR item wrapped in a byte string. The wrapping is what
+// makes reads cheap: opening a session walks only the fixed fields, the keys
+// and the byte-string heads, jumping over every value whatever it holds, so
+// its cost grows with the number of keys, not with the size of the state.
+// A value is checked (well formed, within the limits below, canonical
+// heads, valid UTF-8) when Get decodes it, and by Set before it is stored.
+// The payload walk checks its own level the same way: shortest heads,
+// definite lengths, map keys sorted and unique.
 
 // Decode limits. Every payload, and every value Set accepts, is checked
 // against them, so a session that can be saved can always be read back.
@@ -63,10 +66,14 @@ func init() {
 	}
 }
 
-var errMalformed = errors.New("sealed: malformed payload")
+var (
+	errMalformed      = errors.New("sealed: malformed payload")
+	errMalformedValue = errors.New("sealed: malformed value")
+)
 
 // entry is one top-level session value: its key (UTF-8, no CBOR head) and
-// the encoded CBOR item. Both usually alias the decrypted payload.
+// the encoded CBOR item (the content of the byte string that wraps it in
+// the payload). Both usually alias the decrypted payload.
 type entry struct {
 	key []byte
 	val []byte
@@ -355,11 +362,17 @@ func parsePayload(pt []byte, d *decoded) error {
 		if !ok || (i > 0 && compareKeys(prev, k) >= 0) {
 			return errMalformed
 		}
-		start := w.off
-		if !w.skip(3) { // payload array (1), values map (2), value (3)
+		// The value: a byte string, jumped over. Its content is checked
+		// when it is decoded (Get) or was checked when it was stored (Set).
+		major, _, vn, ok := w.head()
+		if !ok || major != 2 {
 			return errMalformed
 		}
-		d.entries = append(d.entries, entry{key: k, val: pt[start:w.off]})
+		v, ok := w.bytesOf(vn)
+		if !ok {
+			return errMalformed
+		}
+		d.entries = append(d.entries, entry{key: k, val: v})
 		prev = k
 	}
 	// flashes
@@ -402,7 +415,7 @@ func appendHead(b []byte, major byte, n uint64) []byte {
 func payloadSize(d *decoded) int {
 	n := 1 + 17 + 9 + 9 + len(d.subject) + 9 + 9
 	for _, e := range d.entries {
-		n += 9 + len(e.key) + len(e.val)
+		n += 9 + len(e.key) + 9 + len(e.val)
 	}
 	for _, f := range d.flashes {
 		n += 9 + len(f)
@@ -411,12 +424,11 @@ func payloadSize(d *decoded) int {
 }
 
 // storable reports whether parsePayload accepts appendPayload(d), for a d
-// whose values each passed checkValue (Set) or the payload walk (load), as
-// every value of a session has, and whose keys are sorted and unique, as
-// every mutation keeps them. It checks only what those leave unchecked:
-// the creation time, the subject, the keys and the flash messages, so a
-// save does not walk every value a second time. The size limit is the
-// caller's.
+// whose keys are sorted and unique, as every mutation keeps them. The walk
+// does not look inside values (each passed checkValue in Set, or came
+// unchanged from a payload that opened), so this checks only the creation
+// time, the subject, the keys and the flash messages, and a save never
+// walks the values. The size limit is the caller's.
 func storable(d *decoded) bool {
 	if d.created < 0 || len(d.entries) > MaxItems || len(d.flashes) > MaxItems || !utf8.ValidString(d.subject) {
 		return false
@@ -447,6 +459,7 @@ func appendPayload(b []byte, d *decoded) []byte {
 	for _, e := range d.entries {
 		b = appendHead(b, 3, uint64(len(e.key)))
 		b = append(b, e.key...)
+		b = appendHead(b, 2, uint64(len(e.val)))
 		b = append(b, e.val...)
 	}
 	b = appendHead(b, 4, uint64(len(d.flashes)))

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fxamacker/cbor/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -57,9 +58,11 @@ func cborHex(t testing.TB, s string) []byte {
 const hdr = "85 50 000102030405060708090a0b0c0d0e0f 01 60"
 
 func TestParsePayloadRejects(t *testing.T) {
-	ok := cborHex(t, hdr+" a1 6161 01 80") // {"a": 1}, no flashes
+	ok := cborHex(t, hdr+" a1 6161 41 01 80") // {"a": <<1>>}, no flashes
 	var d decoded
 	require.NoError(t, parsePayload(ok, &d))
+	require.Len(t, d.entries, 1)
+	assert.Equal(t, []byte{0x01}, d.entries[0].val, "an entry holds the wrapped item, not the wrapper")
 
 	cases := map[string]string{
 		"empty":                  "",
@@ -70,21 +73,24 @@ func TestParsePayloadRejects(t *testing.T) {
 		"non-shortest created":   "85 50 000102030405060708090a0b0c0d0e0f 1801 60 a0 80",
 		"subject not text":       "85 50 000102030405060708090a0b0c0d0e0f 01 40 a0 80",
 		"invalid utf-8 subject":  "85 50 000102030405060708090a0b0c0d0e0f 01 61ff a0 80",
-		"key not text":           hdr + " a1 01 01 80",
-		"duplicate keys":         hdr + " a2 6161 01 6161 02 80",
-		"unsorted keys":          hdr + " a2 6162 01 6161 02 80",
-		"longer key first":       hdr + " a2 626161 01 6162 02 80",
-		"indefinite map":         hdr + " bf 6161 01 ff 80",
-		"indefinite value":       hdr + " a1 6161 9f 01 ff 80",
-		"tag in value":           hdr + " a1 6161 c1 01 80",
-		"reserved ai":            hdr + " a1 6161 1c 80",
-		"break outside":          hdr + " a1 6161 ff 80",
-		"small simple in 2 byte": hdr + " a1 6161 f814 80",
-		"truncated value":        hdr + " a1 6161 62 61 80",
-		"huge count":             hdr + " a1 6161 9b 00000000ffffffff 80",
+		"key not text":           hdr + " a1 01 41 01 80",
+		"invalid utf-8 key":      hdr + " a1 61ff 41 01 80",
+		"duplicate keys":         hdr + " a2 6161 41 01 6161 41 02 80",
+		"unsorted keys":          hdr + " a2 6162 41 01 6161 41 02 80",
+		"longer key first":       hdr + " a2 626161 41 01 6162 41 02 80",
+		"indefinite map":         hdr + " bf 6161 41 01 ff 80",
+		"value not wrapped":      hdr + " a1 6161 01 80",
+		"value wrapped in text":  hdr + " a1 6161 61 01 80",
+		"non-shortest wrapper":   hdr + " a1 6161 5801 01 80",
+		"indefinite wrapper":     hdr + " a1 6161 5f 41 01 ff 80",
+		"truncated wrapper":      hdr + " a1 6161 45 01 80",
+		"tag around wrapper":     hdr + " a1 6161 d818 41 01 80",
+		"huge map count":         hdr + " bb 00000000ffffffff 80",
 		"flash not text":         hdr + " a0 81 01",
+		"invalid utf-8 flash":    hdr + " a0 81 61ff",
 		"trailing bytes":         hdr + " a0 80 00",
 		"missing flashes":        hdr + " a0",
+		"indefinite flash array": hdr + " a0 9f ff",
 	}
 	for name, h := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -94,30 +100,79 @@ func TestParsePayloadRejects(t *testing.T) {
 	}
 }
 
-func TestParsePayloadDepthAndSizeLimits(t *testing.T) {
+// Values are opaque to the payload walk: a payload holding a malformed
+// value opens, and the value is refused when it is read, by every path
+// that decodes it, with errMalformedValue. Set refuses the same bytes.
+func TestMalformedValueRefusedWhenRead(t *testing.T) {
+	m := testManager(t, nil)
+	cases := map[string]string{
+		"empty":                  "",
+		"two items":              "01 01",
+		"indefinite value":       "9f 01 ff",
+		"tag":                    "c1 01",
+		"reserved ai":            "1c",
+		"break":                  "ff",
+		"small simple in 2 byte": "f814",
+		"truncated":              "62 61",
+		"huge count":             "9b 00000000ffffffff",
+		"non-shortest int":       "1801",
+		"non-shortest length":    "7801 61",
+		"invalid utf-8 text":     "61 ff",
+		"invalid utf-8 deep":     "81 a1 6161 61 ff",
+		"trailing byte in text":  "61 61 00",
+		"bool then byte":         "f5 00",
+		"depth":                  strings.Repeat("81 ", MaxDepth-1) + "01",
+	}
+	for name, h := range cases {
+		t.Run(name, func(t *testing.T) {
+			val := cborHex(t, h)
+			assert.False(t, checkValue(val))
+			b := cborHex(t, hdr+" a1 6161")
+			b = appendHead(b, 2, uint64(len(val)))
+			b = append(append(b, val...), 0x80)
+			s := &Session{m: m}
+			s.d.entries = s.inline[:0]
+			require.NoError(t, parsePayload(b, &s.d), "the walk does not look inside values")
+			_, ok, err := Get[any](s, "a")
+			assert.True(t, ok)
+			assert.ErrorIs(t, err, errMalformedValue)
+			_, _, err = Get[string](s, "a")
+			assert.ErrorIs(t, err, errMalformedValue)
+			_, _, err = Get[int](s, "a")
+			assert.ErrorIs(t, err, errMalformedValue)
+			_, _, err = Get[bool](s, "a")
+			assert.ErrorIs(t, err, errMalformedValue)
+			_, ok, err = Remove[any](s, "a")
+			assert.True(t, ok)
+			assert.ErrorIs(t, err, errMalformedValue)
+			if len(val) > 0 { // an empty RawMessage encodes as null
+				assert.Error(t, s.Set("b", cbor.RawMessage(val)), "Set stores only what Get can read")
+			}
+		})
+	}
+}
+
+func TestValueDepthAndSizeLimits(t *testing.T) {
 	nest := func(n int) string { return strings.Repeat("81 ", n) + "01" }
-	// The value sits at level 3 (payload array 1, values map 2), so it may
+	// A value sits at level 3 (payload array 1, values map 2), so it may
 	// be MaxDepth-2 nested arrays: the innermost at level MaxDepth, holding
 	// a scalar, which is not a level. One more array is level MaxDepth+1.
-	var d decoded
-	require.NoError(t, parsePayload(cborHex(t, hdr+" a1 6161 "+nest(MaxDepth-2)+" 80"), &d))
-	assert.Error(t, parsePayload(cborHex(t, hdr+" a1 6161 "+nest(MaxDepth-1)+" 80"), &decoded{}))
+	assert.True(t, checkValue(cborHex(t, nest(MaxDepth-2))))
+	assert.False(t, checkValue(cborHex(t, nest(MaxDepth-1))))
 	empty := strings.Repeat("81 ", MaxDepth-2) + "80" // innermost array empty, at level MaxDepth+1
-	assert.Error(t, parsePayload(cborHex(t, hdr+" a1 6161 "+empty+" 80"), &decoded{}), "an empty container is a level too")
+	assert.False(t, checkValue(cborHex(t, empty)), "an empty container is a level too")
 
 	big := make([]byte, MaxPayloadBytes+1)
 	assert.Error(t, parsePayload(big, &decoded{}))
 
 	items := func(n int) []byte {
-		b := cborHex(t, hdr+" a1 6161")
-		b = appendHead(b, 4, uint64(n))
-		for i := 0; i < n; i++ {
-			b = append(b, 0)
-		}
-		return append(b, 0x80)
+		b := appendHead(nil, 4, uint64(n))
+		return append(b, make([]byte, n)...)
 	}
-	require.NoError(t, parsePayload(items(MaxItems), &decoded{}))
-	assert.Error(t, parsePayload(items(MaxItems+1), &decoded{}))
+	assert.True(t, checkValue(items(MaxItems)))
+	assert.False(t, checkValue(items(MaxItems+1)))
+	pairs := appendHead(nil, 5, MaxItems+1)
+	assert.False(t, checkValue(append(pairs, make([]byte, 2*(MaxItems+1))...)))
 }
 
 // The strict DecMode used by Get agrees with the walker on what is refused.

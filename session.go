@@ -170,25 +170,37 @@ func Get[T any](s *Session, key string) (value T, ok bool, err error) {
 	if !ok {
 		return value, false, nil
 	}
-	if decodeScalar(s.d.entries[i].val, &value) {
+	val := s.d.entries[i].val
+	if decodeScalar(val, &value) {
 		return value, true, nil
 	}
-	// The general decoder gets a variable of its own: passing it &value
+	value, err = decodeValue[T](val)
+	if err != nil {
+		return value, true, fmt.Errorf("sealed: session key %q: %w", key, err)
+	}
+	return value, true, nil
+}
+
+// decodeValue checks an encoded value against the payload rules (the walk
+// that opened the session did not look inside it) and decodes it into a T.
+func decodeValue[T any](val []byte) (T, error) {
+	// The decoder gets a variable of its own: passing it &value from Get
 	// would move value to the heap on every call, fast path included.
 	p := new(T)
-	if err := decMode.Unmarshal(s.d.entries[i].val, p); err != nil {
-		return *p, true, fmt.Errorf("sealed: session key %q: %w", key, err)
+	if !checkValue(val) {
+		return *p, errMalformedValue
 	}
-	return *p, true, nil
+	err := decMode.Unmarshal(val, p)
+	return *p, err
 }
 
 // decodeScalar decodes the most common value shapes (a text string into a
 // string, an integer into an int or int64, a boolean into a bool) without
 // the reflection-based decoder, which costs more than the rest of a small
-// session's read. It handles only exact matches of CBOR type and Go type
-// whose results the general decoder would give too, and reports false for
-// everything else, which then takes the general path (and its errors).
-// The value was already checked as well formed when the payload was walked.
+// session's read. It handles only well-formed exact matches of CBOR type
+// and Go type whose results the general decoder would give too, and
+// reports false for everything else, which then takes the general path
+// (and its checks and errors).
 func decodeScalar(val []byte, dst any) bool {
 	w := walker{b: val}
 	major, ai, arg, ok := w.head()
@@ -197,27 +209,27 @@ func decodeScalar(val []byte, dst any) bool {
 	}
 	switch p := dst.(type) {
 	case *string:
-		if major != 3 || uint64(len(val)-w.off) != arg {
+		if major != 3 || uint64(len(val)-w.off) != arg || !validText(val, w.off, len(val)) {
 			return false
 		}
 		*p = string(val[w.off:])
 		return true
 	case *int:
 		n, ok := cborInt(major, arg)
-		if !ok || n != int64(int(n)) {
+		if !ok || w.off != len(val) || n != int64(int(n)) {
 			return false
 		}
 		*p = int(n)
 		return true
 	case *int64:
 		n, ok := cborInt(major, arg)
-		if !ok {
+		if !ok || w.off != len(val) {
 			return false
 		}
 		*p = n
 		return true
 	case *bool:
-		if major != 7 || (ai != 20 && ai != 21) {
+		if major != 7 || (ai != 20 && ai != 21) || len(val) != 1 {
 			return false
 		}
 		*p = ai == 21
@@ -310,7 +322,7 @@ func Remove[T any](s *Session, key string) (value T, ok bool, err error) {
 	if err != nil || !ok {
 		return value, ok, err
 	}
-	if err := decMode.Unmarshal(raw, &value); err != nil {
+	if value, err = decodeValue[T](raw); err != nil {
 		return value, true, fmt.Errorf("sealed: session key %q: %w", key, err)
 	}
 	return value, true, nil

@@ -189,7 +189,8 @@ type refPayload struct {
 	created uint64 // Unix ms
 	subject string
 	keys    []string
-	vals    [][]byte // encoded items, in key order
+	vals    [][]byte // encoded items (the wrappers' content), in key order
+	valOK   []bool   // whether each item passes the rules (Get can decode it)
 	flashes []string
 }
 
@@ -288,7 +289,8 @@ func refKeyLess(a, b string) bool {
 	return a < b
 }
 
-// refParsePayload applies every rule of the "Decoding" table.
+// refParsePayload applies every rule of the "Decoding" table: the payload's
+// at once, each value's (in valOK) as a reader would when the value is read.
 func refParsePayload(b []byte) (*refPayload, bool) {
 	if len(b) > refMaxPlain {
 		return nil, false
@@ -323,12 +325,20 @@ func refParsePayload(b []byte) (*refPayload, bool) {
 		if !ok || (i > 0 && !refKeyLess(p.keys[i-1], k)) {
 			return nil, false
 		}
-		start := r.off
-		if !r.item(3) {
+		// Each value is a byte string wrapping one item; the payload rules
+		// stop at the wrapper, and the item is checked when it is read.
+		major, _, vn, ok := r.head()
+		if !ok || major != 2 {
 			return nil, false
 		}
+		v, ok := r.str(vn)
+		if !ok {
+			return nil, false
+		}
+		vr := &refReader{b: v}
 		p.keys = append(p.keys, k)
-		p.vals = append(p.vals, r.b[start:r.off])
+		p.vals = append(p.vals, v)
+		p.valOK = append(p.valOK, vr.item(3) && vr.off == len(v))
 	}
 	if major, _, n, ok = r.head(); !ok || major != 4 || n > 4096 {
 		return nil, false

@@ -385,7 +385,8 @@ func payloadSeeds(vs []vector, ring *sealed.Keyring) []seed {
 		}
 	}
 	created := uint64(fixedUnix) * 1000
-	kv := func(k string, v []byte) []byte { return append(cbor(nil).text(k), v...) }
+	kv := func(k string, v []byte) []byte { return append(cbor(nil).text(k).head(2, uint64(len(v))), v...) }
+	bare := func(k string, v []byte) []byte { return append(cbor(nil).text(k), v...) }
 	one := []byte{0x01}
 	hand := []struct {
 		label string
@@ -429,6 +430,9 @@ func payloadSeeds(vs []vector, ring *sealed.Keyring) []seed {
 		{"4097-items", payload(created, "", kv("w", append(cbor(nil).head(4, 4097), make([]byte, 4097)...)), 1)},
 		{"huge-count", payload(created, "", kv("w", cbor(nil).head(4, 1<<40)), 1)},
 		{"huge-string", payload(created, "", kv("w", cbor(nil).head(2, 1<<62)), 1)},
+		{"value-not-wrapped", payload(created, "", bare("a", one), 1)},
+		{"value-wrapped-twice", payload(created, "", kv("a", append(cbor(nil).head(2, 1), one...)), 1)},
+		{"wrapper-truncated", payload(created, "", bare("a", []byte{0x45, 0x01}), 1)},
 		{"empty", nil},
 	}
 	for _, h := range hand {
