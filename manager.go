@@ -279,11 +279,18 @@ func (m *Manager) load(ctx context.Context, cs *chunkSet) (*Session, error) {
 	if !ok {
 		return m.rejected(s, now, "chunks"), nil
 	}
-	pt, info, f := m.keys.Current().open(pieces, purpose, m.suffix)
+	// The buffer is the session's until it is reset or released; every
+	// way out below that rejects the cookie resets it.
+	var dst []byte
+	if n := openBufLen(pieces, len(m.suffix)); n > 0 {
+		s.rb = getReadBuf(n)
+		dst = s.rb.b
+		s.d.entries = s.rb.entries[:0]
+	}
+	pt, info, f := m.keys.Current().open(pieces, purpose, m.suffix, dst)
 	if f != openOK {
 		return m.rejected(s, now, f.String()), nil
 	}
-	s.d.entries = s.inline[:0]
 	if parsePayload(pt, &s.d) != nil {
 		return m.rejected(s, now, "payload"), nil
 	}

@@ -185,19 +185,34 @@ func (k *Keyring) Open(name, purpose, sealed string) ([]byte, Opened, error) {
 	if checkADInputs(name, purpose) != nil {
 		return nil, Opened{}, ErrInvalid
 	}
-	pt, info, f := k.open([]string{sealed}, purpose, adSuffix(name, purpose))
+	pt, info, f := k.open([]string{sealed}, purpose, adSuffix(name, purpose), nil)
 	if f != openOK {
 		return nil, Opened{}, ErrInvalid
 	}
 	return pt, info, nil
 }
 
+// openBufLen is the length of the buffer open needs for pieces: a copy of
+// the header, the suffix and the decoded envelope. It is -1 when the pieces
+// are longer than the longest sealed value, which open refuses unread.
+func openBufLen(pieces []string, suffixLen int) int {
+	encLen := 0
+	for _, p := range pieces {
+		encLen += len(p)
+	}
+	if encLen > maxSealedLen {
+		return -1
+	}
+	return headerSize + suffixLen + b64.DecodedLen(encLen)
+}
+
 // open decodes the concatenation of pieces (each piece but the last a whole
 // number of base64 quanta, which the chunk layer guarantees) and opens it.
-// It allocates once: a buffer that holds a copy of the header, the suffix and
-// the decoded envelope, so the associated data is contiguous and decryption
-// happens in place.
-func (k *Keyring) open(pieces []string, purpose string, suffix []byte) ([]byte, Opened, failure) {
+// It works in buf, allocating one when buf is shorter than openBufLen: a
+// copy of the header, the suffix and the decoded envelope, so that the
+// associated data is contiguous and decryption happens in place. The
+// plaintext it returns points into that buffer.
+func (k *Keyring) open(pieces []string, purpose string, suffix []byte, buf []byte) ([]byte, Opened, failure) {
 	encLen := 0
 	for _, p := range pieces {
 		encLen += len(p)
@@ -217,7 +232,9 @@ func (k *Keyring) open(pieces []string, purpose string, suffix []byte) ([]byte, 
 	}
 	decLen := b64.DecodedLen(encLen)
 	pre := headerSize + len(suffix)
-	buf := make([]byte, pre+decLen)
+	if len(buf) < pre+decLen {
+		buf = make([]byte, pre+decLen)
+	}
 	n := pre
 	for _, p := range pieces {
 		m, err := b64.Decode(buf[n:], stringBytes(p))

@@ -88,7 +88,7 @@ func TestGoldenVectors(t *testing.T) {
 	for _, v := range vs {
 		t.Run(v.Name, func(t *testing.T) {
 			ring := v.ring(t)
-			pt, info, f := ring.open([]string{v.Sealed}, v.Purpose, adSuffix(v.CookieName, v.Purpose))
+			pt, info, f := ring.open([]string{v.Sealed}, v.Purpose, adSuffix(v.CookieName, v.Purpose), nil)
 			_, _, pubErr := ring.Open(v.CookieName, v.Purpose, v.Sealed)
 			switch v.Expect {
 			case "ok":
@@ -237,9 +237,9 @@ func TestOpenRejectsBadLengthsBeforeCrypto(t *testing.T) {
 	r := testRing(t, "k1")
 	// One character over the cap, and not even in the alphabet: the length
 	// check must come first.
-	_, _, f0 := r.open([]string{strings.Repeat("!", maxSealedLen+1)}, "p", nil)
+	_, _, f0 := r.open([]string{strings.Repeat("!", maxSealedLen+1)}, "p", nil, nil)
 	assert.Equal(t, failTooLarge, f0)
-	_, _, f0 = r.open([]string{strings.Repeat("A", maxSealedLen/2), strings.Repeat("A", maxSealedLen/2+4)}, "p", nil)
+	_, _, f0 = r.open([]string{strings.Repeat("A", maxSealedLen/2), strings.Repeat("A", maxSealedLen/2+4)}, "p", nil, nil)
 	assert.Equal(t, failTooLarge, f0, "the cap applies to the pieces together")
 	_, err := r.Seal("c", "p", time.Now(), make([]byte, MaxPayloadBytes+1))
 	assert.Error(t, err, "Seal refuses what Open would refuse")
@@ -249,9 +249,9 @@ func TestOpenRejectsBadLengthsBeforeCrypto(t *testing.T) {
 	_, _, err = r.Open("c", "p", s)
 	assert.NoError(t, err, "the largest value the format allows opens")
 
-	_, _, f := r.open([]string{strings.Repeat("A", 52)}, "p", nil) // 39 bytes < overhead
+	_, _, f := r.open([]string{strings.Repeat("A", 52)}, "p", nil, nil) // 39 bytes < overhead
 	assert.Equal(t, failShort, f)
-	_, _, f = r.open([]string{"abc", "d"}, "p", nil) // non-final piece not a multiple of 4
+	_, _, f = r.open([]string{"abc", "d"}, "p", nil, nil) // non-final piece not a multiple of 4
 	assert.Equal(t, failEncoding, f)
 }
 

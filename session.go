@@ -28,9 +28,12 @@ type Session struct {
 	m  *Manager
 
 	d decoded
-	// inline storage for d.entries: a loaded session with few keys costs
-	// no allocation beyond the Session itself.
-	inline [8]entry
+	// rb is the pooled buffer a loaded session's values point into, with
+	// room for its index (see readBuf). nil for a new session.
+	rb *readBuf
+	// released is set by Release: rb went back to the pool and the values
+	// are gone.
+	released bool
 
 	isNew     bool      // no valid session came with the request
 	issuedAt  time.Time // when the incoming cookie was sealed (zero if new)
@@ -66,13 +69,52 @@ func newID() (id [16]byte) {
 	return id
 }
 
-// reset makes s a brand-new, empty session.
+// reset makes s a brand-new, empty session. s.mu must be held (or s not
+// yet shared).
 func (s *Session) reset(now time.Time) {
-	s.d = decoded{id: newID(), created: now.UnixMilli(), entries: s.inline[:0]}
+	s.d = decoded{id: newID(), created: now.UnixMilli()}
 	s.orig = nil
+	s.dropBuf()
 	s.isNew = true
 	s.issuedAt = time.Time{}
 	s.oldKey = false
+}
+
+// dropBuf gives the session's read buffer back to the pool. Nothing of s
+// may point into it any more: the caller has replaced d.entries and orig.
+func (s *Session) dropBuf() {
+	if s.rb != nil {
+		clear(s.rb.entries[:])
+		putReadBuf(s.rb)
+		s.rb = nil
+	}
+}
+
+// ErrReleased is returned by Get and Remove for a session that was
+// released: used after its request ended.
+var ErrReleased = errors.New("sealed: session used after it was released")
+
+// Release ends the session's use and lets a later request reuse the
+// memory it was decoded into. The middleware calls it when the request
+// ends, after saving; callers of Manager.Load or LoadHeader may call it
+// once they have saved the session or no longer need it. Calling it is
+// optional: an unreleased session is garbage collected as usual.
+//
+// After Release the session is committed and holds no values: Get and
+// Remove return ErrReleased, Has reports false, Keys and GetRaw return
+// nothing, and changes return ErrCommitted. Its ID, subject and creation
+// time still read as before. Release is safe to call more than once.
+func (s *Session) Release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.released {
+		return
+	}
+	s.released = true
+	s.committed = true
+	s.d.entries = nil
+	s.orig = nil
+	s.dropBuf()
 }
 
 // ID returns the session ID as 32 lowercase hex digits. The ID is what a
@@ -166,6 +208,9 @@ func (s *Session) find(key string) (int, bool) {
 func Get[T any](s *Session, key string) (value T, ok bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.released {
+		return value, false, ErrReleased
+	}
 	i, ok := s.find(key)
 	if !ok {
 		return value, false, nil
@@ -337,6 +382,9 @@ func (s *Session) RemoveRaw(key string) ([]byte, bool, error) {
 func (s *Session) remove(op, key string) ([]byte, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.released {
+		return nil, false, ErrReleased
+	}
 	if err := s.mutable(op); err != nil {
 		return nil, false, err
 	}
