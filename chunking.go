@@ -7,6 +7,7 @@ import (
 	"net/textproto"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // Chunked cookies (SPEC.md, "Chunked cookies"). A sealed value that does not
@@ -202,21 +203,37 @@ func chunkName(name string, i int) string {
 	return name + "." + strconv.Itoa(i)
 }
 
-// split divides a sealed value into chunk values. lineOverhead(i) is the
-// length of chunk i's Set-Cookie line without its value; the caller
-// measures it on the serialized attributes. It returns ErrTooLarge, with the
-// sizes, when the value does not fit.
-func split(sealed string, name string, b Budget, lineOverhead func(i int) int) ([]string, error) {
-	L := len(sealed)
+// countPrefix[n] is the "n." that starts the first chunk of a value split
+// into n > 1 chunks.
+var countPrefix = func() (p [MaxChunksLimit + 1]string) {
+	for n := 2; n <= MaxChunksLimit; n++ {
+		p[n] = strconv.Itoa(n) + "."
+	}
+	return p
+}()
+
+// chunkPlan says how a sealed value is split: into n chunks, the first
+// starting with prefix, chunk i holding take[i] characters of the value.
+type chunkPlan struct {
+	n      int
+	prefix string
+	take   [MaxChunksLimit]int
+}
+
+// planChunks splits a sealed value of L characters into the fewest chunks
+// that fit: each Set-Cookie line (the chunk's name from names, "=", its
+// value and attrsLen bytes of attributes) within b.MaxLineBytes, the
+// Cookie header the browser sends back within b.MaxBytes, every chunk but
+// the last a whole number of base64 quanta. It needs only the length, so a
+// save learns that a session is too large before it seals anything. It
+// returns ErrTooLarge, with the sizes, when the value does not fit.
+func planChunks(L int, names []string, b Budget, attrsLen int) (chunkPlan, error) {
+	var p chunkPlan
 	for n := 1; n <= b.MaxChunks; n++ {
-		prefix := ""
-		if n > 1 {
-			prefix = strconv.Itoa(n) + "."
-		}
-		caps := make([]int, n)
+		prefix := countPrefix[n]
 		total := 0
-		for i := range caps {
-			c := b.MaxLineBytes - lineOverhead(i)
+		for i := 0; i < n; i++ {
+			c := b.MaxLineBytes - len(names[i]) - 1 - attrsLen
 			if i == 0 {
 				c -= len(prefix)
 			}
@@ -226,7 +243,7 @@ func split(sealed string, name string, b Budget, lineOverhead func(i int) int) (
 			if c < 4 {
 				c = 0
 			}
-			caps[i] = c
+			p.take[i] = c
 			total += c
 		}
 		if total < L {
@@ -235,28 +252,67 @@ func split(sealed string, name string, b Budget, lineOverhead func(i int) int) (
 		// The fewest chunks that hold the value; check the request budget.
 		reqBytes := len(prefix) + L + 2*(n-1)
 		for i := 0; i < n; i++ {
-			reqBytes += len(chunkName(name, i)) + 1
+			reqBytes += len(names[i]) + 1
 		}
 		if reqBytes > b.MaxBytes {
-			return nil, fmt.Errorf("%w: the session needs %d bytes in %d cookies; the budget allows %d bytes in %d cookies", ErrTooLarge, reqBytes, n, b.MaxBytes, b.MaxChunks)
+			return p, fmt.Errorf("%w: the session needs %d bytes in %d cookies; the budget allows %d bytes in %d cookies", ErrTooLarge, reqBytes, n, b.MaxBytes, b.MaxChunks)
 		}
-		out := make([]string, n)
-		rest := sealed
-		for i := range out {
-			take := min(caps[i], len(rest))
-			if i < n-1 && take == len(rest) && take%4 != 0 {
+		// Fill the chunks in order; the last may come out shorter, and a
+		// chunk that would end the value mid-quantum before the last one
+		// gives its partial quantum to the next.
+		rest := L
+		for i := 0; i < n; i++ {
+			take := min(p.take[i], rest)
+			if i < n-1 && take == rest && take%4 != 0 {
 				take &^= 3
 			}
-			out[i] = rest[:take]
-			rest = rest[take:]
+			p.take[i] = take
+			rest -= take
 		}
-		if rest != "" {
+		if rest != 0 {
 			continue // cannot happen: total >= L
 		}
-		out[0] = prefix + out[0]
-		return out, nil
+		p.n, p.prefix = n, prefix
+		return p, nil
 	}
-	return nil, fmt.Errorf("%w: the sealed session is %d bytes and does not fit %d cookies of at most %d bytes per Set-Cookie line (budget %d bytes)", ErrTooLarge, L, b.MaxChunks, b.MaxLineBytes, b.MaxBytes)
+	return p, fmt.Errorf("%w: the sealed session is %d bytes and does not fit %d cookies of at most %d bytes per Set-Cookie line (budget %d bytes)", ErrTooLarge, L, b.MaxChunks, b.MaxLineBytes, b.MaxBytes)
+}
+
+// chunkLines appends to out the Set-Cookie lines that carry the envelope
+// env split as p says. Each chunk's part of env is base64-encoded straight
+// into its line, and all the lines share one allocation: the lines are
+// what a write must allocate, and nothing else of the cookie is copied.
+func chunkLines(out []outCookie, env []byte, p *chunkPlan, names []string, attrs string, maxAge int) []outCookie {
+	size := len(p.prefix)
+	for i := 0; i < p.n; i++ {
+		size += len(names[i]) + 1 + p.take[i] + len(attrs)
+	}
+	// buf never grows past its capacity, so the strings below, taken as
+	// each line is finished, stay valid; nothing writes to it afterwards.
+	buf := make([]byte, 0, size)
+	used := 0 // bytes of env encoded so far
+	for i := 0; i < p.n; i++ {
+		start := len(buf)
+		buf = append(buf, names[i]...)
+		buf = append(buf, '=')
+		vstart := len(buf)
+		if i == 0 {
+			buf = append(buf, p.prefix...)
+		}
+		nb := len(env) - used // the last chunk takes the rest
+		if i < p.n-1 {
+			nb = p.take[i] / 4 * 3
+		}
+		end := len(buf) + b64.EncodedLen(nb)
+		b64.Encode(buf[len(buf):end], env[used:used+nb])
+		buf = buf[:end]
+		used += nb
+		vend := len(buf)
+		buf = append(buf, attrs...)
+		line := unsafe.String(&buf[start], len(buf)-start)
+		out = append(out, outCookie{name: names[i], value: line[vstart-start : vend-start], attrs: attrs, maxAge: maxAge, ln: line})
+	}
+	return out
 }
 
 // cookieAttrs serializes the attributes every session cookie carries, in the

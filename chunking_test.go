@@ -27,38 +27,48 @@ func TestChunkIndex(t *testing.T) {
 	}
 }
 
-// split then reassemble is the identity, chunk indexes sort numerically
-// (name.10 after name.9), and every line fits.
+// Splitting into lines then reassembling is the identity, chunk indexes
+// sort numerically (name.10 after name.9), and every line fits and is what
+// its parts say.
 func TestSplitJoinIdentity(t *testing.T) {
 	b := Budget{MaxBytes: 64 << 10, MaxChunks: 16, MaxLineBytes: 512}.withDefaults()
 	attrs := "; Path=/; Max-Age=86400; HttpOnly; SameSite=Lax"
-	over := func(i int) int { return len(chunkName("s", i)) + 1 + len(attrs) }
-	for _, n := range []int{71, 100, 400, 450, 451, 452, 453, 1000, 4000, 6000} {
-		sealed := strings.Repeat("A", n-1) + "Q"
-		vals, err := split(sealed, "s", b, over)
-		require.NoError(t, err, "n=%d", n)
+	names := make([]string, b.MaxChunks)
+	for i := range names {
+		names[i] = chunkName("s", i)
+	}
+	for _, k := range []int{53, 75, 300, 336, 337, 338, 339, 340, 750, 3000, 4500} {
+		env := make([]byte, k)
+		rand.Read(env)
+		sealed := b64.EncodeToString(env)
+		plan, err := planChunks(len(sealed), names, b, len(attrs))
+		require.NoError(t, err, "k=%d", k)
+		out := chunkLines(nil, env, &plan, names, attrs, 86400)
+		require.Len(t, out, plan.n)
 		var cs chunkSet
 		// Present them in reverse: order in the header does not matter.
-		for i := len(vals) - 1; i >= 0; i-- {
-			line := chunkName("s", i) + "=" + vals[i] + attrs
-			assert.LessOrEqual(t, len(line), b.MaxLineBytes)
-			cs.add("s", chunkName("s", i), vals[i])
+		for i := len(out) - 1; i >= 0; i-- {
+			c := out[i]
+			assert.Equal(t, names[i], c.name)
+			assert.Equal(t, c.name+"="+c.value+attrs, c.line())
+			assert.LessOrEqual(t, len(c.line()), b.MaxLineBytes)
+			cs.add("s", c.name, c.value)
 		}
 		pieces, ok := cs.pieces(b.MaxChunks, nil)
-		require.True(t, ok, "n=%d", n)
-		assert.Equal(t, sealed, strings.Join(pieces, ""), "n=%d", n)
-		if n > 4000 {
-			assert.Greater(t, len(vals), 10, "the test must reach two-digit indexes")
+		require.True(t, ok, "k=%d", k)
+		assert.Equal(t, sealed, strings.Join(pieces, ""), "k=%d", k)
+		if k > 4000 {
+			assert.Greater(t, len(out), 10, "the test must reach two-digit indexes")
 		}
 	}
 }
 
 func TestSplitTooLarge(t *testing.T) {
-	over := func(i int) int { return 60 }
-	_, err := split(strings.Repeat("A", 5000), "s", Budget{MaxBytes: 4096, MaxChunks: 8, MaxLineBytes: 4096}, over)
+	names := []string{"s", "s.1", "s.2", "s.3", "s.4", "s.5", "s.6", "s.7"}
+	_, err := planChunks(5000, names, Budget{MaxBytes: 4096, MaxChunks: 8, MaxLineBytes: 4096}, 60)
 	assert.ErrorIs(t, err, ErrTooLarge)
 	assert.Contains(t, err.Error(), "budget allows 4096 bytes")
-	_, err = split(strings.Repeat("A", 5000), "s", Budget{MaxBytes: 64000, MaxChunks: 1, MaxLineBytes: 4096}, over)
+	_, err = planChunks(5000, names, Budget{MaxBytes: 64000, MaxChunks: 1, MaxLineBytes: 4096}, 60)
 	assert.ErrorIs(t, err, ErrTooLarge)
 }
 

@@ -3,11 +3,14 @@ package sealed
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/bits"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -126,7 +129,28 @@ type Manager struct {
 	logger       *slog.Logger
 	now          func() time.Time
 
-	suffix []byte // associated data after the header: LP(name) || LP(purpose)
+	suffix []byte   // associated data after the header: LP(name) || LP(purpose)
+	names  []string // the cookie name of each chunk the budget allows
+
+	// attrs caches the serialized attributes for the last Max-Age used:
+	// nearly every save uses the idle timeout's.
+	attrs atomic.Pointer[cachedAttrs]
+}
+
+type cachedAttrs struct {
+	maxAge int
+	s      string
+}
+
+// cookieAttrsCached is cookieAttrs, from the cache when maxAge is the last
+// one asked for.
+func (m *Manager) cookieAttrsCached(maxAge int) string {
+	if c := m.attrs.Load(); c != nil && c.maxAge == maxAge {
+		return c.s
+	}
+	c := &cachedAttrs{maxAge: maxAge, s: m.cookieAttrs(maxAge)}
+	m.attrs.Store(c)
+	return c.s
 }
 
 // New returns a Manager that seals with keys. A nil opts means all
@@ -216,6 +240,10 @@ func New(keys KeySource, opts *Options) (*Manager, error) {
 		m.errorHandler = defaultErrorHandler
 	}
 	m.suffix = adSuffix(m.name, purpose)
+	m.names = make([]string, m.budget.MaxChunks)
+	for i := range m.names {
+		m.names[i] = chunkName(m.name, i)
+	}
 	return m, nil
 }
 
@@ -341,9 +369,15 @@ type outCookie struct {
 	name, value string
 	attrs       string // serialized attributes, starting with "; "
 	maxAge      int    // seconds; -1 expires the cookie
+	ln          string // the whole line, when already serialized
 }
 
-func (c outCookie) line() string { return c.name + "=" + c.value + c.attrs }
+func (c outCookie) line() string {
+	if c.ln != "" {
+		return c.ln
+	}
+	return c.name + "=" + c.value + c.attrs
+}
 
 func (m *Manager) httpCookie(c outCookie) *http.Cookie {
 	return &http.Cookie{
@@ -385,7 +419,14 @@ func (m *Manager) save(ctx context.Context, s *Session) ([]outCookie, error) {
 		s.committed = true
 		return nil, nil
 	case s.changed || s.oldKey || now.Sub(s.issuedAt) >= m.renewAfter:
-		pt := appendPayload(make([]byte, 0, payloadSize(&s.d)), &s.d)
+		// The payload is built where it will be sealed, after room for
+		// the header and the associated data, in a pooled buffer: only
+		// the Set-Cookie lines are allocated.
+		ring := m.keys.Current()
+		pre := headerSize + len(m.suffix)
+		wb := getReadBuf(pre + payloadSize(&s.d) + tagSize)
+		defer putReadBuf(wb)
+		pt := appendPayload(wb.b[pre:pre], &s.d)
 		if !s.isNew && !s.oldKey && len(s.revoke) == 0 && now.Sub(s.issuedAt) < m.renewAfter && bytes.Equal(pt, s.orig) {
 			// Changed and changed back (a cart restored after ErrTooLarge,
 			// a Set undone by a Remove): the client already holds exactly
@@ -401,21 +442,22 @@ func (m *Manager) save(ctx context.Context, s *Session) ([]outCookie, error) {
 		if !storable(&s.d) {
 			return nil, fmt.Errorf("sealed: session not saved: a key, the subject or a flash message is not valid UTF-8, or there are more than %d keys or flash messages", MaxItems)
 		}
-		sealed := m.keys.Current().seal(m.suffix, purpose, uint64(now.Unix()), pt)
 		maxAge := m.idle
 		if left := time.UnixMilli(s.d.created).Add(m.absolute).Sub(now); left < maxAge {
 			maxAge = left
 		}
 		secs := max(int(maxAge/time.Second), 1)
-		attrs := m.cookieAttrs(secs)
-		vals, err := split(sealed, m.name, m.budget, func(i int) int { return len(chunkName(m.name, i)) + 1 + len(attrs) })
+		attrs := m.cookieAttrsCached(secs)
+		plan, err := planChunks(b64.EncodedLen(len(pt)+Overhead), m.names, m.budget, len(attrs))
 		if err != nil {
 			return nil, err
 		}
-		for i, v := range vals {
-			out = append(out, outCookie{name: chunkName(m.name, i), value: v, attrs: attrs, maxAge: secs})
-		}
-		from = len(vals)
+		var nonce [nonceSize]byte
+		rand.Read(nonce[:]) // never fails since Go 1.24; it crashes the program instead
+		env := sealInPlace(wb.b, ring.keys[0], purpose, m.suffix, uint64(now.Unix()), &nonce, len(pt))
+		out = make([]outCookie, 0, plan.n+bits.OnesCount32(uint32(s.present>>plan.n)))
+		out = chunkLines(out, env, &plan, m.names, attrs, secs)
+		from = plan.n
 	default:
 		// Read only: nothing to write, but saved all the same, so that a
 		// later change is refused rather than silently lost.

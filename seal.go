@@ -161,21 +161,33 @@ func (k *Keyring) seal(suffix []byte, purpose string, issuedAt uint64, plaintext
 // dst. It takes the nonce as an argument only so that the golden vector tests
 // can fix it; every production caller passes fresh crypto/rand bytes.
 func (k *Keyring) appendSealed(dst []byte, key *ringKey, purpose string, suffix []byte, issuedAt uint64, nonce *[nonceSize]byte, plaintext []byte) []byte {
-	// One buffer holds header || suffix || ciphertext || tag while sealing,
-	// so the associated data (header || suffix) is contiguous. Afterwards the
-	// header is copied over the end of the suffix, right before the
-	// ciphertext, and header || ciphertext || tag is the envelope.
+	pre := headerSize + len(suffix)
+	buf := make([]byte, pre+len(plaintext)+tagSize)
+	copy(buf[pre:], plaintext)
+	env := sealInPlace(buf, key, purpose, suffix, issuedAt, nonce, len(plaintext))
+	return b64.AppendEncode(dst, env)
+}
+
+// sealInPlace seals the plaintext at buf[pre:pre+ptLen], where pre is
+// headerSize+len(suffix), and returns the envelope header || ciphertext ||
+// tag, which lies within buf (len(buf) must be at least pre+ptLen+tagSize).
+// While sealing, buf starts with header || suffix so that the associated
+// data is contiguous and the ciphertext replaces the plaintext in place;
+// afterwards the header is copied over the end of the suffix, right before
+// the ciphertext. Saving a session builds its payload at buf[pre:] and so
+// copies the plaintext nowhere.
+func sealInPlace(buf []byte, key *ringKey, purpose string, suffix []byte, issuedAt uint64, nonce *[nonceSize]byte, ptLen int) []byte {
 	s := len(suffix)
-	buf := make([]byte, headerSize+s, headerSize+s+len(plaintext)+tagSize)
+	pre := headerSize + s
 	buf[0] = suiteV1
 	copy(buf[1:], key.kid[:])
 	binary.BigEndian.PutUint64(buf[1+KeyIDSize:], issuedAt)
 	copy(buf[1+KeyIDSize+8:], nonce[:])
 	copy(buf[headerSize:], suffix)
-	buf = key.aead(purpose).Seal(buf, nonce[:], plaintext, buf[:headerSize+s])
+	pt := buf[pre : pre+ptLen]
+	ct := key.aead(purpose).Seal(pt[:0], nonce[:], pt, buf[:pre])
 	copy(buf[s:s+headerSize], buf[:headerSize])
-	env := buf[s:]
-	return b64.AppendEncode(dst, env)
+	return buf[s : pre+len(ct)]
 }
 
 // Open authenticates and decrypts a sealed value made by Seal with the same
