@@ -426,17 +426,13 @@ func payloadSize(d *decoded) int {
 // storable reports whether parsePayload accepts appendPayload(d), for a d
 // whose keys are sorted and unique, as every mutation keeps them. The walk
 // does not look inside values (each passed checkValue in Set, or came
-// unchanged from a payload that opened), so this checks only the creation
-// time, the subject, the keys and the flash messages, and a save never
-// walks the values. The size limit is the caller's.
+// unchanged from a payload that opened), and every key was checked as
+// UTF-8 by Set or by the walk, so this checks only the creation time, the
+// subject, the flash messages and the counts. The size limit is the
+// caller's.
 func storable(d *decoded) bool {
 	if d.created < 0 || len(d.entries) > MaxItems || len(d.flashes) > MaxItems || !utf8.ValidString(d.subject) {
 		return false
-	}
-	for _, e := range d.entries {
-		if !utf8.Valid(e.key) {
-			return false
-		}
 	}
 	for _, f := range d.flashes {
 		if !utf8.ValidString(f) {

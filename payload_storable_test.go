@@ -1,7 +1,10 @@
 package sealed
 
 import (
+	"bytes"
+	"math"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -35,6 +38,36 @@ func TestStorableMatchesParse(t *testing.T) {
 		want := parsePayload(pt, &decoded{}) == nil
 		if got := storable(&s.d); got != want {
 			t.Errorf("%s: storable = %v, parsePayload accepts: %v", name, got, want)
+		}
+	}
+	// Keys are checked by Set, which storable counts on.
+	s := &Session{m: m}
+	s.reset(m.now())
+	if err := s.Set("\xa9", 1); err == nil {
+		t.Error("Set accepts a key that is not valid UTF-8")
+	}
+}
+
+// encodeScalar gives exactly the bytes of the general encoder.
+func TestEncodeScalarMatchesEncMode(t *testing.T) {
+	for _, v := range []any{"", "a", "é", strings.Repeat("x", 23), strings.Repeat("x", 24), strings.Repeat("x", 255), strings.Repeat("x", 256), strings.Repeat("x", 70000),
+		0, 1, 23, 24, 255, 256, 65535, 65536, math.MaxInt, -1, -24, -25, -256, -257, math.MinInt,
+		int64(0), int64(-1), int64(math.MaxInt64), int64(math.MinInt64), true, false} {
+		got, ok := encodeScalar(v)
+		if !ok {
+			t.Fatalf("%T %v: not encoded", v, v)
+		}
+		want, err := encMode.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%T %v: % x, want % x", v, v, got, want)
+		}
+	}
+	for _, v := range []any{"\xff", 1.5, uint(1), []byte("x"), nil} {
+		if _, ok := encodeScalar(v); ok {
+			t.Errorf("%T %v: encoded by the fast path", v, v)
 		}
 	}
 }

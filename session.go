@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // ErrCommitted is returned by a mutation made after the session was saved:
@@ -283,6 +284,38 @@ func decodeScalar(val []byte, dst any) bool {
 	return false
 }
 
+// encodeScalar encodes the value shapes decodeScalar reads (a string, an
+// int, an int64, a bool) without the reflection-based encoder, giving the
+// bytes encMode would. Strings that are not valid UTF-8 take the general
+// path, which refuses them.
+func encodeScalar(value any) ([]byte, bool) {
+	switch v := value.(type) {
+	case string:
+		if !utf8.ValidString(v) {
+			return nil, false
+		}
+		b := make([]byte, 0, 9+len(v))
+		return append(appendHead(b, 3, uint64(len(v))), v...), true
+	case int:
+		return appendInt(nil, int64(v)), true
+	case int64:
+		return appendInt(nil, v), true
+	case bool:
+		if v {
+			return []byte{0xf5}, true
+		}
+		return []byte{0xf4}, true
+	}
+	return nil, false
+}
+
+func appendInt(b []byte, n int64) []byte {
+	if n < 0 {
+		return appendHead(b, 1, uint64(-(n + 1)))
+	}
+	return appendHead(b, 0, uint64(n))
+}
+
 // cborInt converts a major type 0 or 1 argument to an int64 if it fits.
 func cborInt(major byte, arg uint64) (int64, bool) {
 	if arg > math.MaxInt64 {
@@ -328,11 +361,18 @@ func (s *Session) Keys() []string {
 	return keys
 }
 
-// Set stores value under key, encoded as deterministic CBOR. It fails if the
-// value cannot be encoded, or if its encoding exceeds the decode limits
-// (MaxDepth, MaxItems), so that whatever is saved can be read back. Setting
-// a value equal to the stored one is not a change and causes no write.
+// Set stores value under key, encoded as deterministic CBOR. It fails if
+// key is not valid UTF-8, if the value cannot be encoded, or if its
+// encoding exceeds the decode limits (MaxDepth, MaxItems), so that whatever
+// is saved can be read back. Setting a value equal to the stored one is not
+// a change and causes no write.
 func (s *Session) Set(key string, value any) error {
+	if !utf8.ValidString(key) {
+		return fmt.Errorf("sealed: session key %q is not valid UTF-8", key)
+	}
+	if enc, ok := encodeScalar(value); ok {
+		return s.set(key, enc)
+	}
 	enc, err := encMode.Marshal(value)
 	if err != nil {
 		return fmt.Errorf("sealed: session key %q: %w", key, err)
@@ -340,6 +380,11 @@ func (s *Session) Set(key string, value any) error {
 	if !checkValue(enc) {
 		return fmt.Errorf("sealed: session key %q: value nests arrays or maps deeper than %d levels or holds more than %d items", key, MaxDepth-2, MaxItems)
 	}
+	return s.set(key, enc)
+}
+
+// set stores an encoded value that passed checkValue.
+func (s *Session) set(key string, enc []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.mutable("Set"); err != nil {

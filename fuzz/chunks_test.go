@@ -130,7 +130,12 @@ func FuzzChunks(f *testing.F) {
 		s, err := large.Load(ctx, nil)
 		require.NoError(t, err)
 		require.True(t, s.IsNew())
-		require.NoError(t, s.Set(key, val))
+		err = s.Set(key, val)
+		if !utf8.ValidString(key) {
+			require.Error(t, err, "Set accepts a key that is not valid UTF-8")
+			return
+		}
+		require.NoError(t, err)
 		s.SetSubject(key)
 		s.AddFlash(key)
 		out, err := large.Save(ctx, s)
