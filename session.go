@@ -183,23 +183,20 @@ func (s *Session) mutable(op string) error {
 }
 
 // find returns the index of key in the sorted entries, and whether it is
-// there.
+// there. A hand-written binary search: with slices.BinarySearchFunc and a
+// comparison closure it was a third of Get on a small session.
 func (s *Session) find(key string) (int, bool) {
-	return slices.BinarySearchFunc(s.d.entries, key, func(e entry, k string) int {
-		if len(e.key) != len(k) {
-			if len(e.key) < len(k) {
-				return -1
-			}
-			return 1
+	e := s.d.entries
+	lo, hi := 0, len(e)
+	for lo < hi {
+		h := int(uint(lo+hi) >> 1)
+		if k := e[h].key; len(k) < len(key) || (len(k) == len(key) && string(k) < key) {
+			lo = h + 1
+		} else {
+			hi = h
 		}
-		switch {
-		case string(e.key) < k:
-			return -1
-		case string(e.key) > k:
-			return 1
-		}
-		return 0
-	})
+	}
+	return lo, lo < len(e) && string(e[lo].key) == key
 }
 
 // Get reads key into a T. It returns ok=false and no error when the key is
