@@ -19,7 +19,8 @@
 //
 // Without net/http (an AWS Lambda handler, say), Manager.Load and
 // Manager.Save (or LoadHeader and SaveLines) do the same on plain cookie
-// lists and Set-Cookie strings.
+// lists and Set-Cookie strings; Session.Release then plays the part of the
+// middleware's end of request (see # Memory).
 //
 // # Sessions
 //
@@ -45,6 +46,20 @@
 // client stops presenting a dead session on every request. A cookie that
 // merely fails to open is left alone on reads (it may open again once a key
 // misconfiguration is fixed) and is replaced by the next write.
+//
+// # Memory
+//
+// A loaded session decrypts its cookie into a buffer taken from a pool,
+// and its values stay there, undecoded, until Get asks for one. When the
+// request ends the middleware calls Session.Release, which returns the
+// buffer for the next request; callers of Load and LoadHeader may do the
+// same once they have saved. Nothing a session hands out points into the
+// buffer (Get decodes into new memory, GetRaw copies), and a released
+// session refuses to read (ErrReleased) rather than see another request's
+// bytes, so a goroutine that outlives its request gets an error, never
+// someone else's data. Saving builds the payload in a pooled buffer too,
+// seals it in place and encodes it straight into the Set-Cookie lines,
+// which are the only allocation proportional to the session's size.
 //
 // # Security model
 //

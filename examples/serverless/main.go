@@ -134,6 +134,9 @@ func (h *handler) handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	// SaveLines gives full Set-Cookie values, which an HTTP API sends as
 	// one Set-Cookie header each. None when nothing needs writing.
 	lines, err := h.m.SaveLines(ctx, s)
+	// The session is done with: its decode buffer can serve the next
+	// invocation. (Optional; the middleware does this on its own.)
+	s.Release()
 	if err != nil {
 		// ErrTooLarge or ErrUnavailable: nothing was saved and the client
 		// keeps its cookies.
