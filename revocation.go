@@ -36,9 +36,23 @@ type RevocationList interface {
 var ErrNoRevocation = errors.New("sealed: no revocation list configured")
 
 func (m *Manager) isRevoked(ctx context.Context, s *Session) (bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, m.revWait)
+	ctx, cancel := m.revocationContext(ctx)
 	defer cancel()
 	return m.revocation.Revoked(ctx, hex.EncodeToString(s.d.id[:]), s.d.subject, time.UnixMilli(s.d.created))
+}
+
+// revocationContext bounds a call to the revocation list by
+// Options.RevocationTimeout. The in-memory list is the exception: its
+// calls never wait for anything but its own briefly held lock, so a
+// deadline could never fire, and creating one (a timer and a context) cost
+// more than the lookup itself. The test is on the exact type: a type that
+// embeds *MemoryRevocationList may override its methods with calls that
+// do block, and keeps the deadline.
+func (m *Manager) revocationContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := m.revocation.(*MemoryRevocationList); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, m.revWait)
 }
 
 // revokePending revokes the IDs a CycleID or Invalidate left behind. Each
@@ -49,7 +63,7 @@ func (m *Manager) revokePending(ctx context.Context, s *Session) error {
 		s.revoke = nil
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, m.revWait)
+	ctx, cancel := m.revocationContext(ctx)
 	defer cancel()
 	for _, r := range s.revoke {
 		until := time.UnixMilli(r.created).Add(m.absolute + m.skew)
@@ -77,7 +91,7 @@ func (m *Manager) RevokeSubject(ctx context.Context, subject string) error {
 	// created before the call is ended, and a login after it survives.
 	now := m.now()
 	before := time.UnixMilli(now.UnixMilli() + 1)
-	ctx, cancel := context.WithTimeout(ctx, m.revWait)
+	ctx, cancel := m.revocationContext(ctx)
 	defer cancel()
 	if err := m.revocation.RevokeSubject(ctx, subject, before, before.Add(m.absolute+m.skew)); err != nil {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)

@@ -93,3 +93,21 @@ func TestMemoryRevocationListRejectsEmpty(t *testing.T) {
 	assert.Error(t, l.RevokeSubject(context.Background(), "", time.Now(), until))
 	assert.Zero(t, l.Len())
 }
+
+// The in-memory list never blocks, so its calls go without the per-call
+// deadline (a timer and a context per request); every other list, even one
+// built on it, gets one (see TestRevocationTimeoutBoundsEveryCall).
+func TestMemoryRevocationListCallsHaveNoDeadline(t *testing.T) {
+	m := testManager(t, &Options{Revocation: NewMemoryRevocationList()})
+	parent := context.Background()
+	ctx, cancel := m.revocationContext(parent)
+	defer cancel()
+	assert.Equal(t, parent, ctx)
+
+	type wrapper struct{ *MemoryRevocationList }
+	m = testManager(t, &Options{Revocation: wrapper{NewMemoryRevocationList()}})
+	ctx, cancel = m.revocationContext(parent)
+	defer cancel()
+	_, ok := ctx.Deadline()
+	assert.True(t, ok, "a type embedding the in-memory list keeps the deadline")
+}

@@ -424,3 +424,96 @@ func TestRevocationUnavailable(t *testing.T) {
 		})
 	}
 }
+
+// stallingList is an in-memory list behind a backend that can stall, as a
+// network backend does when it is unreachable: a stalled call returns only
+// when its context is done. It embeds *MemoryRevocationList, so it also
+// shows that the manager treats only the in-memory list itself as unable
+// to block, not every type built on it.
+type stallingList struct {
+	*sealed.MemoryRevocationList
+	stalled atomic.Bool
+}
+
+func (l *stallingList) wait(ctx context.Context) error {
+	if _, ok := ctx.Deadline(); !ok {
+		return errors.New("called without a deadline")
+	}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func (l *stallingList) Revoke(ctx context.Context, id string, until time.Time) error {
+	if l.stalled.Load() {
+		return l.wait(ctx)
+	}
+	return l.MemoryRevocationList.Revoke(ctx, id, until)
+}
+
+func (l *stallingList) RevokeSubject(ctx context.Context, subject string, before, until time.Time) error {
+	if l.stalled.Load() {
+		return l.wait(ctx)
+	}
+	return l.MemoryRevocationList.RevokeSubject(ctx, subject, before, until)
+}
+
+func (l *stallingList) Revoked(ctx context.Context, id, subject string, created time.Time) (bool, error) {
+	if l.stalled.Load() {
+		return false, l.wait(ctx)
+	}
+	return l.MemoryRevocationList.Revoked(ctx, id, subject, created)
+}
+
+// Every call to a list other than the in-memory one carries the
+// RevocationTimeout deadline, so a stalled backend costs a request that
+// long and then a 503, rather than hanging it.
+func TestRevocationTimeoutBoundsEveryCall(t *testing.T) {
+	list := &stallingList{MemoryRevocationList: sealed.NewMemoryRevocationList()}
+	var hookErr atomic.Pointer[error]
+	m := newRevocationManager(t, sealed.Options{
+		Revocation:        list,
+		RevocationTimeout: 10 * time.Millisecond,
+		Logger:            slog.New(slog.DiscardHandler),
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			hookErr.Store(&err)
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+		},
+	})
+	deadlineHit := func(what string) {
+		t.Helper()
+		var err error
+		if p := hookErr.Swap(nil); p != nil {
+			err = *p
+		}
+		assert.ErrorIs(t, err, sealed.ErrUnavailable, what)
+		assert.ErrorIs(t, err, context.DeadlineExceeded, what)
+	}
+	srv := httptest.NewServer(revocationApp(m))
+	defer srv.Close()
+	b := newBrowser(t, srv)
+	// Only a hang guard: a missing deadline would block until the test
+	// binary's own timeout.
+	b.c.Timeout = time.Minute
+	b.login("alice")
+	held := b.cookies()
+
+	list.stalled.Store(true)
+	status, _, setCookies := fetch(t, b.c, http.MethodGet, srv.URL+"/whoami", nil)
+	assert.Equal(t, http.StatusServiceUnavailable, status, "lookup (Revoked)")
+	assert.Empty(t, setCookies)
+	deadlineHit("lookup (Revoked)")
+
+	res, err := b.c.PostForm(srv.URL+"/logout", nil)
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode, "logout (Revoke)")
+	assert.Equal(t, held, b.cookies(), "client cookies untouched")
+	deadlineHit("logout (Revoke)")
+
+	err = m.RevokeSubject(t.Context(), "alice")
+	assert.ErrorIs(t, err, sealed.ErrUnavailable)
+	assert.ErrorIs(t, err, context.DeadlineExceeded, "RevokeSubject")
+
+	list.stalled.Store(false)
+	assert.Equal(t, "alice", b.whoami(), "recovered")
+}

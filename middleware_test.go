@@ -1,0 +1,88 @@
+package sealed_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sealedgo/sealed"
+)
+
+// wrappedList embeds the in-memory list, as an application's wrapper
+// (metrics, a remote fallback) would. Only the in-memory list itself is
+// known not to block, so a wrapper gets the RevocationTimeout deadline.
+type wrappedList struct {
+	*sealed.MemoryRevocationList
+}
+
+func (w wrappedList) Revoked(ctx context.Context, id, subject string, created time.Time) (bool, error) {
+	return w.MemoryRevocationList.Revoked(ctx, id, subject, created)
+}
+
+// BenchmarkMiddlewareRead is one GET through the middleware whose handler
+// reads one key of a small logged-in session and writes it, as the basic
+// example's /whoami does: the per-request cost of a read-only session,
+// without the network. The bench module's BenchmarkMiddleware is the same
+// without a revocation list; this one adds the lists, which is where a
+// per-lookup deadline shows.
+func BenchmarkMiddlewareRead(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		list func() sealed.RevocationList
+	}{
+		{"list=none", func() sealed.RevocationList { return nil }},
+		{"list=memory", func() sealed.RevocationList { return sealed.NewMemoryRevocationList() }},
+		{"list=wrapped", func() sealed.RevocationList { return wrappedList{sealed.NewMemoryRevocationList()} }},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			keys, err := sealed.NewKeyring(sealed.GenerateKey("k1"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			m, err := sealed.New(keys, &sealed.Options{AllowInsecure: true, Revocation: tc.list()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			s, err := m.LoadHeader(context.Background())
+			if err != nil {
+				b.Fatal(err)
+			}
+			s.SetSubject("ada")
+			if err := s.Set("user", "ada"); err != nil {
+				b.Fatal(err)
+			}
+			lines, err := m.SaveLines(context.Background(), s)
+			if err != nil {
+				b.Fatal(err)
+			}
+			pair, _, _ := strings.Cut(lines[0], ";")
+
+			h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				s, err := m.Session(r)
+				if err != nil {
+					return
+				}
+				user, _, _ := sealed.Get[string](s, "user")
+				io.WriteString(w, user)
+			}))
+			req := httptest.NewRequest(http.MethodGet, "/", nil)
+			req.Header.Set("Cookie", pair)
+			serve := func() {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK || rec.Body.String() != "ada" || rec.Header().Get("Set-Cookie") != "" {
+					b.Fatalf("status %d, body %q, Set-Cookie %q", rec.Code, rec.Body.String(), rec.Header().Get("Set-Cookie"))
+				}
+			}
+			serve()
+			b.ReportAllocs()
+			for b.Loop() {
+				serve()
+			}
+		})
+	}
+}
