@@ -36,6 +36,9 @@ type RevocationList interface {
 var ErrNoRevocation = errors.New("sealed: no revocation list configured")
 
 func (m *Manager) isRevoked(ctx context.Context, s *Session) (bool, error) {
+	if l, ok := m.revocation.(*MemoryRevocationList); ok {
+		return l.revokedID(ctx, &s.d.id, s.d.subject, s.d.created) // no deadline: see revocationContext
+	}
 	ctx, cancel := m.revocationContext(ctx)
 	defer cancel()
 	return m.revocation.Revoked(ctx, hex.EncodeToString(s.d.id[:]), s.d.subject, time.UnixMilli(s.d.created))

@@ -2,6 +2,7 @@ package sealed
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"maps"
 	"sync"
@@ -24,6 +25,10 @@ import (
 // average, and there is no background goroutine to stop or to leak. Between
 // sweeps the list holds at most about twice the entries that were live at
 // the last one (or minSweep, whichever is more).
+//
+// Its calls never wait for anything but its own briefly held lock, so a
+// Manager asks it without the Options.RevocationTimeout deadline, which
+// would cost more than the lookup.
 //
 // The zero value is not usable; create one with NewMemoryRevocationList. It
 // is safe for concurrent use.
@@ -132,16 +137,34 @@ func (l *MemoryRevocationList) Revoked(ctx context.Context, id, subject string, 
 	now := l.now().UnixNano()
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	if u, ok := l.ids[id]; ok && u > now {
-		return true, nil
+	u, ok := l.ids[id]
+	return ok && u > now || l.subjectRevoked(subject, created.UnixMilli(), now), nil
+}
+
+// revokedID is Revoked for the Manager, which holds the ID as bytes: the
+// hex form is built on the stack and used only as a map key, so the
+// lookup made on every request allocates nothing.
+func (l *MemoryRevocationList) revokedID(ctx context.Context, id *[16]byte, subject string, created int64) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
 	}
+	var hexID [2 * len(id)]byte
+	hex.Encode(hexID[:], id[:])
+	now := l.now().UnixNano()
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	u, ok := l.ids[string(hexID[:])]
+	return ok && u > now || l.subjectRevoked(subject, created, now), nil
+}
+
+// subjectRevoked reports whether the session of subject created at
+// created (Unix ms) is revoked by its subject. l.mu must be held.
+func (l *MemoryRevocationList) subjectRevoked(subject string, created, now int64) bool {
 	if subject == "" {
-		return false, nil
+		return false
 	}
-	if r, ok := l.subjects[subject]; ok && r.until > now && created.UnixMilli() < r.before {
-		return true, nil
-	}
-	return false, nil
+	r, ok := l.subjects[subject]
+	return ok && r.until > now && created < r.before
 }
 
 // Len returns the number of entries held, ID and subject entries together,

@@ -2,6 +2,7 @@ package sealed
 
 import (
 	"context"
+	"encoding/hex"
 	"strconv"
 	"sync"
 	"testing"
@@ -110,4 +111,41 @@ func TestMemoryRevocationListCallsHaveNoDeadline(t *testing.T) {
 	defer cancel()
 	_, ok := ctx.Deadline()
 	assert.True(t, ok, "a type embedding the in-memory list keeps the deadline")
+}
+
+// revokedID, the Manager's allocation-free lookup, answers as Revoked does
+// for every kind of entry: by ID, by subject on both sides of before, and
+// once entries have expired; and it refuses a done context the same way.
+func TestMemoryRevocationListRevokedIDAgrees(t *testing.T) {
+	ctx := t.Context()
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	l := NewMemoryRevocationList()
+	l.now = clock.now
+	start := clock.now()
+	revokedID, otherID := newID(), newID()
+	require.NoError(t, l.Revoke(ctx, hex.EncodeToString(revokedID[:]), start.Add(time.Hour)))
+	require.NoError(t, l.RevokeSubject(ctx, "alice", start, start.Add(time.Hour)))
+
+	check := func(id [16]byte, subject string, created time.Time, want bool) {
+		t.Helper()
+		got, err := l.Revoked(ctx, hex.EncodeToString(id[:]), subject, created)
+		require.NoError(t, err)
+		require.Equal(t, want, got, "Revoked")
+		got, err = l.revokedID(ctx, &id, subject, created.UnixMilli())
+		require.NoError(t, err)
+		assert.Equal(t, want, got, "revokedID(%x, %q, %v)", id, subject, created)
+	}
+	check(revokedID, "", start, true)
+	check(revokedID, "bob", start, true)
+	check(otherID, "", start.Add(-time.Minute), false)
+	check(otherID, "alice", start.Add(-time.Millisecond), true)
+	check(otherID, "alice", start, false)
+	check(otherID, "bob", start.Add(-time.Minute), false)
+	clock.advance(time.Hour + time.Second)
+	check(revokedID, "alice", start.Add(-time.Minute), false)
+
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err := l.revokedID(done, &revokedID, "", start.UnixMilli())
+	assert.ErrorIs(t, err, context.Canceled)
 }
