@@ -33,13 +33,28 @@ var errReplaced = errors.New("sealed: response replaced by the session error han
 //   - If the session cannot be loaded or saved, Options.ErrorHandler
 //     answers instead (by default 503 or 500), and the client's cookies are
 //     left as they were.
+//   - When the handler returns, the session is released (Session.Release):
+//     a goroutine that keeps it past the request reads ErrReleased.
 func (m *Manager) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &sessionWriter{ResponseWriter: w, m: m}
 		sw.r = r.WithContext(context.WithValue(r.Context(), ctxKey{m}, sw))
 		next.ServeHTTP(sw, sw.r)
 		sw.commit(true)
+		sw.release()
 	})
+}
+
+// release ends the session's use when the request ends, so that the next
+// request reuses the buffer it was decoded into (see Session.Release).
+// Without it every request allocated a new one.
+func (sw *sessionWriter) release() {
+	sw.mu.Lock()
+	sess := sw.sess
+	sw.mu.Unlock()
+	if sess != nil {
+		sess.Release()
+	}
 }
 
 // sessionWriter is the per-request state and the ResponseWriter handed to

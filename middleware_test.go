@@ -2,6 +2,7 @@ package sealed_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -84,5 +85,70 @@ func BenchmarkMiddlewareRead(b *testing.B) {
 				serve()
 			}
 		})
+	}
+}
+
+// The middleware releases the session when the request ends, as the
+// package documentation promises: a goroutine that keeps it past the
+// request reads ErrReleased, never another request's data, while the ID
+// still reads and what the handler got before stays intact.
+func TestMiddlewareReleasesAtEnd(t *testing.T) {
+	keys, err := sealed.NewKeyring(sealed.GenerateKey("k1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := sealed.New(keys, &sealed.Options{AllowInsecure: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept *sealed.Session
+	var read string
+	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, err := m.Session(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Set("n", "1"); err != nil {
+			t.Fatal(err)
+		}
+		kept = s
+	}))
+
+	// First request: a new session, saved.
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	lines := rec.Result().Header.Values("Set-Cookie")
+	if len(lines) != 1 {
+		t.Fatalf("Set-Cookie: %q", lines)
+	}
+	id := kept.ID()
+	if _, _, err := sealed.Get[string](kept, "n"); !errors.Is(err, sealed.ErrReleased) {
+		t.Errorf("Get after the request: %v, want ErrReleased", err)
+	}
+
+	// Second request: the session loaded from the cookie, then released.
+	pair, _, _ := strings.Cut(lines[0], ";")
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("Cookie", pair)
+	h = m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, err := m.Session(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept = s
+		read, _, _ = sealed.Get[string](s, "n")
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	if read != "1" {
+		t.Fatalf("read %q in the handler, want 1", read)
+	}
+	if kept.ID() != id {
+		t.Errorf("ID after release: %s, want %s", kept.ID(), id)
+	}
+	if _, _, err := sealed.Get[string](kept, "n"); !errors.Is(err, sealed.ErrReleased) {
+		t.Errorf("Get after the request: %v, want ErrReleased", err)
+	}
+	if err := kept.Set("n", "2"); !errors.Is(err, sealed.ErrCommitted) {
+		t.Errorf("Set after the request: %v, want ErrCommitted", err)
 	}
 }
