@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"sync"
@@ -38,7 +39,8 @@ var errReplaced = errors.New("sealed: response replaced by the session error han
 func (m *Manager) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &sessionWriter{ResponseWriter: w, m: m}
-		sw.r = r.WithContext(context.WithValue(r.Context(), ctxKey{m}, sw))
+		sw.ctx = requestContext{Context: r.Context(), sw: sw}
+		sw.r = r.WithContext(&sw.ctx)
 		next.ServeHTTP(sw, sw.r)
 		sw.commit(true)
 		sw.release()
@@ -57,12 +59,13 @@ func (sw *sessionWriter) release() {
 	}
 }
 
-// sessionWriter is the per-request state and the ResponseWriter handed to
-// the handler, in one allocation.
+// sessionWriter is the per-request state, the ResponseWriter handed to
+// the handler and the request's context, in one allocation.
 type sessionWriter struct {
 	http.ResponseWriter
-	m *Manager
-	r *http.Request
+	m   *Manager
+	r   *http.Request
+	ctx requestContext
 
 	mu        sync.Mutex
 	loaded    bool
@@ -70,6 +73,27 @@ type sessionWriter struct {
 	loadErr   error
 	committed bool // cookies decided; the session is read-only from here
 	replaced  bool // the error handler answered; drop the handler's output
+}
+
+// requestContext is the context of a request inside the middleware: its
+// parent plus the manager's state under ctxKey, which is what
+// context.WithValue would make, without an allocation of its own since it
+// lives in the sessionWriter. Deadline, Done and Err are the parent's, so
+// contexts derived from it find the parent's cancellation as usual.
+type requestContext struct {
+	context.Context
+	sw *sessionWriter
+}
+
+func (c *requestContext) Value(key any) any {
+	if k, ok := key.(ctxKey); ok && k.m == c.sw.m {
+		return c.sw
+	}
+	return c.Context.Value(key)
+}
+
+func (c *requestContext) String() string {
+	return fmt.Sprint(c.Context) + ".WithValue(sealed session)"
 }
 
 func (m *Manager) state(r *http.Request) *sessionWriter {

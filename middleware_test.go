@@ -88,6 +88,90 @@ func BenchmarkMiddlewareRead(b *testing.B) {
 	}
 }
 
+// The request context the middleware hands on answers for its own manager
+// only, and for everything else as its parent does: values set before the
+// middleware, another manager's state, the parent's deadline and its
+// cancellation, with its cause, reaching contexts derived from it.
+func TestMiddlewareRequestContext(t *testing.T) {
+	newManager := func(name string) *sealed.Manager {
+		keys, err := sealed.NewKeyring(sealed.GenerateKey("k1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := sealed.New(keys, &sealed.Options{CookieName: name, AllowInsecure: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	outer, inner, absent := newManager("outer"), newManager("inner"), newManager("absent")
+	type userKey struct{}
+	deadline := time.Now().Add(time.Hour)
+	cause := errors.New("client went away")
+	parent, cancelParent := context.WithCancelCause(context.WithValue(context.Background(), userKey{}, "v"))
+	parent, cancelDeadline := context.WithDeadline(parent, deadline)
+	defer cancelDeadline()
+
+	ran := false
+	h := outer.Middleware(inner.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ran = true
+		ctx := r.Context()
+		if got := ctx.Value(userKey{}); got != "v" {
+			t.Errorf("value set before the middleware: %v", got)
+		}
+		if d, ok := ctx.Deadline(); !ok || !d.Equal(deadline) {
+			t.Errorf("deadline %v %v, want %v", d, ok, deadline)
+		}
+		so, err := outer.Session(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		si, err := inner.Session(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if so == si {
+			t.Error("two managers share one session")
+		}
+		if err := so.Set("k", "o"); err != nil {
+			t.Fatal(err)
+		}
+		if err := si.Set("k", "i"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := absent.Session(r); !errors.Is(err, sealed.ErrNoMiddleware) {
+			t.Errorf("manager without its middleware: %v, want ErrNoMiddleware", err)
+		}
+
+		derived, cancel := context.WithCancel(ctx)
+		defer cancel()
+		cancelParent(cause)
+		<-derived.Done()
+		if got := context.Cause(derived); got != cause {
+			t.Errorf("cause seen through the request context: %v, want %v", got, cause)
+		}
+		if ctx.Err() == nil {
+			t.Error("request context not cancelled with its parent")
+		}
+		io.WriteString(w, "ok")
+	})))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequestWithContext(parent, http.MethodGet, "/", nil))
+	if !ran {
+		t.Fatal("handler not called")
+	}
+	var names []string
+	for _, c := range rec.Result().Cookies() {
+		names = append(names, c.Name)
+	}
+	if len(names) != 2 || names[0] == names[1] {
+		t.Errorf("cookies set: %v, want one from each manager", names)
+	}
+	if _, err := outer.Session(httptest.NewRequest(http.MethodGet, "/", nil)); !errors.Is(err, sealed.ErrNoMiddleware) {
+		t.Errorf("request outside the middleware: %v, want ErrNoMiddleware", err)
+	}
+}
+
 // The middleware releases the session when the request ends, as the
 // package documentation promises: a goroutine that keeps it past the
 // request reads ErrReleased, never another request's data, while the ID
