@@ -277,7 +277,10 @@ func TestBaseURL(t *testing.T) {
 	}
 }
 
-func TestWhoamiAndHealthz(t *testing.T) {
+// The load test's routes: /whoami reads the session and writes none;
+// /bare, its baseline, answers as /whoami does without a session, whatever
+// the request's cookies; /healthz answers "ok".
+func TestLoadTestRoutes(t *testing.T) {
 	base := startServer(t)
 	b := newBrowser(t, base)
 	check := func(path, want string) {
@@ -294,9 +297,22 @@ func TestWhoamiAndHealthz(t *testing.T) {
 		if n := len(resp.Header.Values("Set-Cookie")); n != 0 {
 			t.Fatalf("GET %s set %d cookies, want none", path, n)
 		}
+		if path != "/healthz" {
+			if ct := resp.Header.Get("Content-Type"); ct != "text/plain; charset=utf-8" {
+				t.Fatalf("GET %s: Content-Type %q", path, ct)
+			}
+		}
 	}
 	check("/healthz", "ok\n")
 	check("/whoami", "anonymous\n")
+	check("/bare", "anonymous\n")
 	b.post("/login", url.Values{"name": {"ivy"}}, nil)
 	check("/whoami", "ivy\n")
+	check("/bare", "anonymous\n")
+
+	// /bare sits behind the cross-origin protection, as /whoami does.
+	code, _ := b.post("/bare", nil, http.Header{"Sec-Fetch-Site": {"cross-site"}})
+	if code != http.StatusForbidden {
+		t.Fatalf("cross-site POST /bare: %d, want 403", code)
+	}
 }
