@@ -303,8 +303,8 @@ func chunkLines(out []outCookie, env []byte, p *chunkPlan, names []string, attrs
 		if i < p.n-1 {
 			nb = p.take[i] / 4 * 3
 		}
-		end := len(buf) + b64.EncodedLen(nb)
-		b64.Encode(buf[len(buf):end], env[used:used+nb])
+		end := len(buf) + b64EncodedLen(nb)
+		encodeB64(buf[len(buf):end], env[used:used+nb])
 		buf = buf[:end]
 		used += nb
 		vend := len(buf)

@@ -448,7 +448,7 @@ func (m *Manager) save(ctx context.Context, s *Session) ([]outCookie, error) {
 		}
 		secs := max(int(maxAge/time.Second), 1)
 		attrs := m.cookieAttrsCached(secs)
-		plan, err := planChunks(b64.EncodedLen(len(pt)+Overhead), m.names, m.budget, len(attrs))
+		plan, err := planChunks(b64EncodedLen(len(pt)+Overhead), m.names, m.budget, len(attrs))
 		if err != nil {
 			return nil, err
 		}
