@@ -38,7 +38,7 @@ until quiet || [ "$waited" -ge "$wait_quiet" ]; do
   sleep 30
   waited=$((waited + 30))
 done
-if quiet; then q="yes"; else q="no: load $(cut -d' ' -f1-3 /proc/loadavg)$(pgrep -f -- '-fuzz' >/dev/null && echo ', a fuzzer running')"; fi
+if quiet; then q="yes"; else q="no: load $(cut -d' ' -f1-3 /proc/loadavg)$(pgrep -f -- '-fuzz' >/dev/null && echo ', a fuzzer running' || true)"; fi
 echo "quiet machine: $q" >&2
 
 mkdir -p results
