@@ -1,34 +1,52 @@
 package sealed
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // Strict unpadded base64url (RFC 4648 section 5), the only encoding of a
 // sealed value. encoding/base64 with Strict() does the same job, but it
 // skips '\r' and '\n' (so "ab\ncd" and "abcd" would both decode, and a
-// value would have many encodings) and it was about half of the time of
-// reading a session. These decode four characters with four table
-// lookups and one check, and reject every byte outside the alphabet in
-// the same pass. Tables indexed by input bytes are fine here: what is
-// encoded and decoded is ciphertext, which is public.
+// value would have many encodings), and base64 was about half of the time
+// of reading a session. decodeB64 rejects every byte outside the alphabet
+// in the same pass that decodes, and both directions are about twice as
+// fast as encoding/base64 (see BenchmarkB64Decode and BenchmarkB64Encode).
+//
+// Both use tables indexed by the data. That is fine here: what is encoded
+// and decoded is ciphertext, which is public, so the memory access pattern
+// leaks nothing.
 
 const b64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
-// b64Bad is set in a decode table entry for a byte outside the alphabet.
-// It lies above the 24 data bits of a quantum, so one test of the OR of
-// four entries finds a bad byte among them.
-const b64Bad = 1 << 31
+// b64Bad is the whole entry of b64Dec for a byte outside the alphabet.
+// Valid entries never set bit 63, so after ORing any number of entries
+// bit 63 says whether one of them was bad: one test per call, not per
+// character.
+const b64Bad = 1 << 63
 
-// b64Dec[k][c] is the 6-bit value of character c shifted to its place as
-// the k-th character of a 4-character quantum, or b64Bad.
-var b64Dec = func() (t [4][256]uint32) {
-	for k := range t {
-		for c := range t[k] {
-			t[k][c] = b64Bad
-		}
+// b64Dec[k<<8+c] is character c decoded as the k-th of a group of eight
+// characters, which make six bytes. Its six bits sit where a little-endian
+// 8-byte store puts them: the OR of the group's eight entries, stored, is
+// the six bytes in order followed by two zero bytes. So a group costs eight
+// lookups, seven ORs and one store, with no shifts or byte swaps. The
+// loads (two per character) set the pace; smaller tables (uint32 entries,
+// four positions) measured about 15% slower, as the ORed words must then
+// be shifted and combined. 16 KiB in all, but only the entries from '-' to
+// 'z' (about 5 KiB) are used by valid input. It is one flat array, not
+// [8][256]: then the compiler keeps its address in one register and folds
+// k<<8 into each load's offset, where with rows it reloaded the address
+// of each row (30% slower).
+var b64Dec = func() (t [8 << 8]uint64) {
+	for i := range t {
+		t[i] = b64Bad
 	}
 	for v, c := range []byte(b64Alphabet) {
-		for k := range t {
-			t[k][c] = uint32(v) << (18 - 6*k)
+		for k := range 8 {
+			// Big-endian, the group's 48 bits fill the top six bytes and
+			// the k-th character's six bits start at bit 58-6k; reversed,
+			// they are in place for a little-endian store.
+			t[k<<8+int(c)] = bits.ReverseBytes64(uint64(v) << (58 - 6*k))
 		}
 	}
 	return t
@@ -45,71 +63,92 @@ var b64Pair = func() (t [4096]uint16) {
 }()
 
 // decodeB64 decodes src into dst, which must have room for
-// b64DecodedLen(len(src)) bytes, and returns that length. ok is false for
-// a byte outside the alphabet (line breaks and '=' included), a length of
+// b64DecodedLen(len(src)) bytes, and returns that length; it may also
+// write up to two bytes of dst past the decoded length. ok is false for a
+// byte outside the alphabet (line breaks and '=' included), a length of
 // 1 modulo 4, or unused trailing bits that are not zero (so each value has
 // exactly one encoding).
 func decodeB64(dst []byte, src string) (n int, ok bool) {
-	t0, t1, t2, t3 := &b64Dec[0], &b64Dec[1], &b64Dec[2], &b64Dec[3]
-	i, j := 0, 0
-	var bad uint32
+	t := &b64Dec
+	d := dst
+	var bad uint64
 	// Eight characters to six bytes, written as one 8-byte store whose
-	// last two bytes the next step overwrites; stop while dst still has
-	// room for the whole store.
-	for ; i+8 <= len(src) && j+8 <= len(dst); i, j = i+8, j+6 {
-		s := src[i : i+8]
-		x := t0[s[0]] | t1[s[1]] | t2[s[2]] | t3[s[3]]
-		y := t0[s[4]] | t1[s[5]] | t2[s[6]] | t3[s[7]]
-		bad |= x | y
-		binary.BigEndian.PutUint64(dst[j:], uint64(x)<<40|uint64(y)<<16)
-	}
-	for ; i+4 <= len(src); i, j = i+4, j+3 {
-		s := src[i : i+4]
-		x := t0[s[0]] | t1[s[1]] | t2[s[2]] | t3[s[3]]
+	// last two bytes the next step overwrites; stop while d still has room
+	// for the whole store. Reslicing src and d lets the compiler drop the
+	// bounds checks on the loads.
+	for len(src) >= 8 && len(d) >= 8 {
+		x := t[src[0]] | t[1<<8+int(src[1])] | t[2<<8+int(src[2])] | t[3<<8+int(src[3])] |
+			t[4<<8+int(src[4])] | t[5<<8+int(src[5])] | t[6<<8+int(src[6])] | t[7<<8+int(src[7])]
 		bad |= x
-		dst[j], dst[j+1], dst[j+2] = byte(x>>16), byte(x>>8), byte(x)
+		binary.LittleEndian.PutUint64(d, x)
+		src, d = src[8:], d[6:]
 	}
-	switch len(src) - i {
-	case 1:
+	// At most ten characters are left: whole quanta of four, then two or
+	// three characters. The first positions of the tables serve here too.
+	for len(src) >= 4 {
+		x := t[src[0]] | t[1<<8+int(src[1])] | t[2<<8+int(src[2])] | t[3<<8+int(src[3])]
+		bad |= x
+		d[2], d[1], d[0] = byte(x>>16), byte(x>>8), byte(x)
+		src, d = src[4:], d[3:]
+	}
+	switch len(src) {
+	case 1: // six bits, not a byte
 		return 0, false
-	case 2:
-		x := t0[src[i]] | t1[src[i+1]]
-		if x&0xf000 != 0 { // the last character's low 4 bits are unused: must be zero
+	case 2: // twelve bits: one byte, and four unused bits that must be zero
+		x := t[src[0]] | t[1<<8+int(src[1])]
+		if byte(x>>8) != 0 {
 			return 0, false
 		}
 		bad |= x
-		dst[j] = byte(x >> 16)
-		j++
-	case 3:
-		x := t0[src[i]] | t1[src[i+1]] | t2[src[i+2]]
-		if x&0xc0 != 0 { // the last character's low 2 bits are unused: must be zero
+		d[0] = byte(x)
+		d = d[1:]
+	case 3: // eighteen bits: two bytes, and two unused bits that must be zero
+		x := t[src[0]] | t[1<<8+int(src[1])] | t[2<<8+int(src[2])]
+		if byte(x>>16) != 0 {
 			return 0, false
 		}
 		bad |= x
-		dst[j], dst[j+1] = byte(x>>16), byte(x>>8)
-		j += 2
+		d[1], d[0] = byte(x>>8), byte(x)
+		d = d[2:]
 	}
 	if bad&b64Bad != 0 {
 		return 0, false
 	}
-	return j, true
+	return len(dst) - len(d), true
 }
 
 // encodeB64 writes the unpadded base64url encoding of src to dst, which
 // must be b64EncodedLen(len(src)) bytes long.
 func encodeB64(dst, src []byte) {
-	i, j := 0, 0
-	for ; i+3 <= len(src); i, j = i+3, j+4 {
-		v := uint32(src[i])<<16 | uint32(src[i+1])<<8 | uint32(src[i+2])
-		binary.LittleEndian.PutUint32(dst[j:], uint32(b64Pair[v>>12])|uint32(b64Pair[v&0xfff])<<16)
+	p := &b64Pair
+	// quad is the eight characters for the top 48 bits of v, as the bytes
+	// of a little-endian uint64.
+	quad := func(v uint64) uint64 {
+		return uint64(p[v>>52]) | uint64(p[v>>40&0xfff])<<16 |
+			uint64(p[v>>28&0xfff])<<32 | uint64(p[v>>16&0xfff])<<48
 	}
-	switch len(src) - i {
+	// Twelve bytes to sixteen characters, read as two overlapping 8-byte
+	// loads of six bytes each and written as two 8-byte stores; twice the
+	// six-byte step measured about 20% faster (fewer loop overheads).
+	for len(src) >= 14 && len(dst) >= 16 {
+		v, w := binary.BigEndian.Uint64(src), binary.BigEndian.Uint64(src[6:])
+		binary.LittleEndian.PutUint64(dst, quad(v))
+		binary.LittleEndian.PutUint64(dst[8:], quad(w))
+		src, dst = src[12:], dst[16:]
+	}
+	// At most thirteen bytes are left: whole groups of three, then one or
+	// two bytes, whose last character carries zero bits.
+	for len(src) >= 3 {
+		v := uint32(src[0])<<16 | uint32(src[1])<<8 | uint32(src[2])
+		binary.LittleEndian.PutUint32(dst, uint32(p[v>>12])|uint32(p[v&0xfff])<<16)
+		src, dst = src[3:], dst[4:]
+	}
+	switch len(src) {
 	case 1:
-		v := uint32(src[i]) << 4
-		binary.LittleEndian.PutUint16(dst[j:], b64Pair[v])
+		binary.LittleEndian.PutUint16(dst, p[uint32(src[0])<<4])
 	case 2:
-		v := uint32(src[i])<<16 | uint32(src[i+1])<<8
-		binary.LittleEndian.PutUint16(dst[j:], b64Pair[v>>12])
-		dst[j+2] = b64Alphabet[v>>6&63]
+		v := uint32(src[0])<<8 | uint32(src[1])
+		binary.LittleEndian.PutUint16(dst, p[v>>4])
+		dst[2] = b64Alphabet[v<<2&63]
 	}
 }
