@@ -316,3 +316,51 @@ func TestLoadTestRoutes(t *testing.T) {
 		t.Fatalf("cross-site POST /bare: %d, want 403", code)
 	}
 }
+
+// BenchmarkLoadTestRoutes serves the load test's requests (bench/load.sh)
+// in process, without the network: /bare and /whoami with the same
+// logged-in Cookie header, and /healthz without it. The difference
+// between /whoami and /bare is what reading the session costs, which the
+// load test measures with wrk.
+func BenchmarkLoadTestRoutes(b *testing.B) {
+	h, err := newServer(config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	login := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader("name=loadtest"))
+	login.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, login)
+	var pairs []string
+	for _, c := range rec.Result().Cookies() {
+		pairs = append(pairs, c.Name+"="+c.Value)
+	}
+	if len(pairs) == 0 {
+		b.Fatalf("login set no cookie: %d", rec.Code)
+	}
+	cookie := strings.Join(pairs, "; ")
+	for _, tc := range []struct{ path, cookie, want string }{
+		{"/healthz", "", "ok\n"},
+		{"/bare", cookie, "anonymous\n"},
+		{"/whoami", cookie, "loadtest\n"},
+	} {
+		b.Run(strings.TrimPrefix(tc.path, "/"), func(b *testing.B) {
+			req := httptest.NewRequest(http.MethodGet, tc.path, nil)
+			if tc.cookie != "" {
+				req.Header.Set("Cookie", tc.cookie)
+			}
+			serve := func() {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK || rec.Body.String() != tc.want {
+					b.Fatalf("GET %s: %d %q", tc.path, rec.Code, rec.Body.String())
+				}
+			}
+			serve()
+			b.ReportAllocs()
+			for b.Loop() {
+				serve()
+			}
+		})
+	}
+}
