@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -262,6 +263,18 @@ func (sw *sessionWriter) Write(p []byte) (int, error) {
 		return 0, errReplaced
 	}
 	return sw.ResponseWriter.Write(p)
+}
+
+// WriteString is Write for a string. Without it, io.WriteString (and
+// anything else that looks for io.StringWriter) would copy the string to
+// a new []byte on every call, since the writer it is given is this one,
+// not the server's, which has WriteString.
+func (sw *sessionWriter) WriteString(s string) (int, error) {
+	sw.commit(true)
+	if sw.replaced {
+		return 0, errReplaced
+	}
+	return io.WriteString(sw.ResponseWriter, s)
 }
 
 // Flush commits the session, then flushes. Committing first is what keeps

@@ -236,3 +236,41 @@ func TestMiddlewareReleasesAtEnd(t *testing.T) {
 		t.Errorf("Set after the request: %v, want ErrCommitted", err)
 	}
 }
+
+// The writer handed to the handler has WriteString, so that io.WriteString
+// does not copy the string, and it behaves as Write does: the session's
+// cookies go out before the first byte of the body.
+func TestMiddlewareWriteString(t *testing.T) {
+	keys, err := sealed.NewKeyring(sealed.GenerateKey("k1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := sealed.New(keys, &sealed.Options{AllowInsecure: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw, ok := w.(io.StringWriter)
+		if !ok {
+			t.Fatalf("%T has no WriteString", w)
+		}
+		s, err := m.Session(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Set("n", 1); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := sw.WriteString("body"); n != 4 || err != nil {
+			t.Errorf("WriteString: %d, %v", n, err)
+		}
+		if err := s.Set("n", 2); !errors.Is(err, sealed.ErrCommitted) {
+			t.Errorf("Set after the body started: %v, want ErrCommitted", err)
+		}
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	if rec.Body.String() != "body" || len(rec.Result().Cookies()) != 1 {
+		t.Errorf("body %q, cookies %v", rec.Body.String(), rec.Result().Cookies())
+	}
+}
