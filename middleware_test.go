@@ -172,11 +172,10 @@ func TestMiddlewareRequestContext(t *testing.T) {
 	}
 }
 
-// The middleware releases the session when the request ends, as the
-// package documentation promises: a goroutine that keeps it past the
-// request reads ErrReleased, never another request's data, while the ID
-// still reads and what the handler got before stays intact.
-func TestMiddlewareReleasesAtEnd(t *testing.T) {
+// insecureManager is a manager with a fresh key whose cookies work over
+// plain http, as httptest serves.
+func insecureManager(t *testing.T) *sealed.Manager {
+	t.Helper()
 	keys, err := sealed.NewKeyring(sealed.GenerateKey("k1"))
 	if err != nil {
 		t.Fatal(err)
@@ -185,6 +184,15 @@ func TestMiddlewareReleasesAtEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m
+}
+
+// The middleware releases the session when the request ends, as the
+// package documentation promises: a goroutine that keeps it past the
+// request reads ErrReleased, never another request's data, while the ID
+// still reads and what the handler got before stays intact.
+func TestMiddlewareReleasesAtEnd(t *testing.T) {
+	m := insecureManager(t)
 	var kept *sealed.Session
 	var read string
 	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -241,14 +249,7 @@ func TestMiddlewareReleasesAtEnd(t *testing.T) {
 // does not copy the string, and it behaves as Write does: the session's
 // cookies go out before the first byte of the body.
 func TestMiddlewareWriteString(t *testing.T) {
-	keys, err := sealed.NewKeyring(sealed.GenerateKey("k1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := sealed.New(keys, &sealed.Options{AllowInsecure: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := insecureManager(t)
 	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw, ok := w.(io.StringWriter)
 		if !ok {
