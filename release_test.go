@@ -11,20 +11,13 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// savedHeader saves a session holding values and returns the Cookie header
-// a browser would send back.
+// savedHeader saves a session holding values (saved, in manager_test.go)
+// and returns the Cookie header a browser would send back.
 func savedHeader(t *testing.T, m *Manager, values map[string]any) string {
 	t.Helper()
-	s := newSession(t, m)
-	for k, v := range values {
-		require.NoError(t, s.Set(k, v))
-	}
-	lines, err := m.SaveLines(context.Background(), s)
-	require.NoError(t, err)
 	var pairs []string
-	for _, l := range lines {
-		pair, _, _ := strings.Cut(l, ";")
-		pairs = append(pairs, pair)
+	for _, c := range saved(t, m, values) {
+		pairs = append(pairs, c.Name+"="+c.Value)
 	}
 	return strings.Join(pairs, "; ")
 }
