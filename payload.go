@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"unicode/utf8"
 
@@ -93,6 +94,59 @@ type walker struct {
 	off int
 }
 
+// valueLevel is the level of a value in the payload: the payload array is
+// level 1 and the values map level 2. A value may therefore nest
+// MaxDepth-2 arrays or maps.
+const valueLevel = 3
+
+// valueFault is why skip refused an item. It is an error so that Set can
+// return it as is; the texts describe a value, the only item skip walks.
+type valueFault uint8
+
+const (
+	faultNone        valueFault = iota
+	faultMalformed              // not well-formed: truncated, reserved or stray bytes, impossible counts
+	faultNotShortest            // a head not in its shortest form
+	faultIndefinite             // an indefinite length (or a break outside one)
+	faultTag                    // any tag
+	faultUTF8                   // a text string that is not valid UTF-8
+	faultDepth                  // arrays or maps nested beyond MaxDepth
+	faultItems                  // an array or map of more than MaxItems
+	faultTrailing               // bytes after the item
+)
+
+func (f valueFault) Error() string {
+	switch f {
+	case faultNone:
+		return "value has no fault"
+	case faultNotShortest:
+		return "value is not canonical CBOR (a head is not in its shortest form)"
+	case faultIndefinite:
+		return "value is not canonical CBOR (indefinite length)"
+	case faultTag:
+		return "value holds a CBOR tag, which sessions do not store"
+	case faultUTF8:
+		return "value holds text that is not valid UTF-8 (store binary data as []byte)"
+	case faultDepth:
+		return fmt.Sprintf("value nests arrays or maps deeper than %d levels", MaxDepth-valueLevel+1)
+	case faultItems:
+		return fmt.Sprintf("value has more than %d items in one array or map", MaxItems)
+	case faultTrailing:
+		return "value is not well-formed CBOR (bytes after the item)"
+	default:
+		return "value is not well-formed CBOR"
+	}
+}
+
+// headFault tells apart the initial bytes skip refuses outright
+// (additional information 28 to 31).
+func headFault(major, ai byte) valueFault {
+	if ai == 31 && major >= 2 && major <= 5 {
+		return faultIndefinite
+	}
+	return faultMalformed // 28..30 are reserved; 31 elsewhere is a stray break
+}
+
 // head reads an initial byte and its argument. It refuses reserved
 // additional-information values, indefinite lengths and non-shortest
 // arguments. For major type 7 it returns ai in arg for simple values
@@ -157,14 +211,16 @@ func (w *walker) bytesOf(n uint64) ([]byte, bool) {
 	return s, true
 }
 
-// skip walks one data item, checking well-formedness and the limits. It
-// is a loop, not a recursion, so nesting costs no calls: left counts the
-// items still to walk in the innermost open container, and pending holds
-// the counts of the containers around it. Heads are decoded inline, with
-// the same checks as head.
-func (w *walker) skip(depth int) bool {
+// skip walks one data item, checking well-formedness and the limits, and
+// reports the first fault it finds (faultNone if none). It is a loop, not
+// a recursion, so nesting costs no calls: left counts the items still to
+// walk in the innermost open container, and pending holds the counts of
+// the containers around it. Heads are decoded inline, with the same checks
+// as head. Telling faults apart happens only on the way out, so the walk
+// of a good item costs what a yes/no check did.
+func (w *walker) skip(depth int) valueFault {
 	if depth > MaxDepth {
-		return false
+		return faultDepth
 	}
 	var pending [MaxDepth + 1]uint64
 	top := 0 // containers open around the current item
@@ -174,14 +230,14 @@ func (w *walker) skip(depth int) bool {
 		for left == 0 {
 			if top == 0 {
 				w.off = off
-				return true
+				return faultNone
 			}
 			top--
 			left = pending[top]
 		}
 		left--
 		if off >= len(b) {
-			return false
+			return faultMalformed
 		}
 		major, ai := b[off]>>5, b[off]&0x1f
 		off++
@@ -191,11 +247,11 @@ func (w *walker) skip(depth int) bool {
 			// major type 7 a one-byte simple value of 32 or more, or a
 			// float. 28 to 31 are reserved or indefinite lengths.
 			if ai > 27 {
-				return false
+				return headFault(major, ai)
 			}
 			n := 1 << (ai - 24)
 			if len(b)-off < n {
-				return false
+				return faultMalformed
 			}
 			switch n {
 			case 1:
@@ -210,17 +266,17 @@ func (w *walker) skip(depth int) bool {
 			off += n
 			if major == 7 {
 				if ai == 24 && arg < 32 {
-					return false
+					return faultMalformed // RFC 8949 3.3: not well-formed
 				}
 			} else if arg < minArg[ai-24] {
-				return false
+				return faultNotShortest
 			}
 		}
 		switch major {
 		case 0, 1, 7:
 		case 2, 3:
 			if arg > uint64(len(b)-off) {
-				return false
+				return faultMalformed
 			}
 			end := off + int(arg)
 			if major == 3 {
@@ -242,7 +298,7 @@ func (w *walker) skip(depth int) bool {
 					}
 				}
 				if acc&0x8080808080808080 != 0 && !utf8.Valid(b[off:end]) {
-					return false
+					return faultUTF8
 				}
 			}
 			off = end
@@ -250,8 +306,11 @@ func (w *walker) skip(depth int) bool {
 			// Only arrays and maps are levels (SPEC.md: nesting deeper
 			// than MaxDepth is refused): this container is at level
 			// depth+top; its scalar items add none.
-			if depth+top > MaxDepth || arg > MaxItems {
-				return false
+			if depth+top > MaxDepth {
+				return faultDepth
+			}
+			if arg > MaxItems {
+				return faultItems
 			}
 			n := arg
 			if major == 5 {
@@ -260,7 +319,7 @@ func (w *walker) skip(depth int) bool {
 			// Every item is at least one byte: reject counts the input
 			// cannot hold, so a tiny input cannot claim billions of items.
 			if n > uint64(len(b)-off) {
-				return false
+				return faultMalformed
 			}
 			if n > 0 {
 				pending[top] = left
@@ -268,7 +327,7 @@ func (w *walker) skip(depth int) bool {
 				left = n
 			}
 		default: // 6: tags are refused
-			return false
+			return faultTag
 		}
 	}
 }
@@ -470,5 +529,18 @@ func appendPayload(b []byte, d *decoded) []byte {
 // limits, at the depth a value sits in the payload.
 func checkValue(v []byte) bool {
 	w := walker{b: v}
-	return w.skip(3) && w.off == len(v)
+	return w.skip(valueLevel) == faultNone && w.off == len(v)
+}
+
+// checkValueErr is checkValue with the reason: nil for a value checkValue
+// accepts, else a valueFault saying why it is refused, for Set to report.
+func checkValueErr(v []byte) error {
+	w := walker{b: v}
+	if f := w.skip(valueLevel); f != faultNone {
+		return f
+	}
+	if w.off != len(v) {
+		return faultTrailing
+	}
+	return nil
 }
