@@ -27,10 +27,35 @@ const MaxChunksLimit = 32
 // response once one line exceeds 4096 bytes with its attributes.
 const MaxLineLimit = 4096
 
-// ErrTooLarge is returned, wrapped with the sizes, when a session does not
+// ErrTooLarge is what a *TooLargeError unwraps to: the session does not
 // fit the cookie budget. Nothing is written, so the client keeps its
 // previous cookies.
 var ErrTooLarge = errors.New("sealed: session too large for the cookie budget")
+
+// TooLargeError reports a session that was not saved because its cookies
+// would not fit the Budget (or, past any budget, the format's
+// MaxPayloadBytes). errors.Is(err, ErrTooLarge) is true for it.
+type TooLargeError struct {
+	// Bytes is what the session's cookies would add to the request's
+	// Cookie header ("name=value" pairs and the "; " between them).
+	Bytes int
+	// Limit is the most that any session may add under the budget:
+	// Budget.MaxBytes, or less where MaxChunks and MaxLineBytes bind
+	// first. Bytes-Limit is by how much the session is too large.
+	Limit int
+
+	format bool // the format's limit, not the budget's
+}
+
+func (e *TooLargeError) Error() string {
+	if e.format {
+		return fmt.Sprintf("%v: the sealed session would be %d bytes, the format allows %d", ErrTooLarge, e.Bytes, e.Limit)
+	}
+	return fmt.Sprintf("%v: it needs %d bytes of Cookie header, the budget allows %d", ErrTooLarge, e.Bytes, e.Limit)
+}
+
+// Unwrap returns ErrTooLarge.
+func (e *TooLargeError) Unwrap() error { return ErrTooLarge }
 
 // Budget bounds the cookies of one session. The zero value means
 // DefaultBudget; zero fields take the defaults below.
@@ -226,36 +251,17 @@ type chunkPlan struct {
 // Cookie header the browser sends back within b.MaxBytes, every chunk but
 // the last a whole number of base64 quanta. It needs only the length, so a
 // save learns that a session is too large before it seals anything. It
-// returns ErrTooLarge, with the sizes, when the value does not fit.
+// returns a *TooLargeError when the value does not fit.
 func planChunks(L int, names []string, b Budget, attrsLen int) (chunkPlan, error) {
 	var p chunkPlan
 	for n := 1; n <= b.MaxChunks; n++ {
-		prefix := countPrefix[n]
-		total := 0
-		for i := 0; i < n; i++ {
-			c := b.MaxLineBytes - len(names[i]) - 1 - attrsLen
-			if i == 0 {
-				c -= len(prefix)
-			}
-			if i < n-1 {
-				c &^= 3 // non-final chunks hold whole base64 quanta
-			}
-			if c < 4 {
-				c = 0
-			}
-			p.take[i] = c
-			total += c
-		}
+		total := chunkCapacity(&p, n, names, b, attrsLen)
 		if total < L {
 			continue
 		}
 		// The fewest chunks that hold the value; check the request budget.
-		reqBytes := len(prefix) + L + 2*(n-1)
-		for i := 0; i < n; i++ {
-			reqBytes += len(names[i]) + 1
-		}
-		if reqBytes > b.MaxBytes {
-			return p, fmt.Errorf("%w: the session needs %d bytes in %d cookies; the budget allows %d bytes in %d cookies", ErrTooLarge, reqBytes, n, b.MaxBytes, b.MaxChunks)
+		if req := requestBytes(L, n, names); req > b.MaxBytes {
+			return p, &TooLargeError{Bytes: req, Limit: budgetLimit(names, b, attrsLen)}
 		}
 		// Fill the chunks in order; the last may come out shorter, and a
 		// chunk that would end the value mid-quantum before the last one
@@ -272,10 +278,73 @@ func planChunks(L int, names []string, b Budget, attrsLen int) (chunkPlan, error
 		if rest != 0 {
 			continue // cannot happen: total >= L
 		}
-		p.n, p.prefix = n, prefix
+		p.n, p.prefix = n, countPrefix[n]
 		return p, nil
 	}
-	return p, fmt.Errorf("%w: the sealed session is %d bytes and does not fit %d cookies of at most %d bytes per Set-Cookie line (budget %d bytes)", ErrTooLarge, L, b.MaxChunks, b.MaxLineBytes, b.MaxBytes)
+	// More chunks than the budget allows: say how many bytes of Cookie
+	// header they would take, lines as wide as the budget's.
+	line := b.MaxLineBytes - len(names[0]) - 4 - attrsLen
+	n := max((L+line-1)/line, b.MaxChunks+1)
+	return p, &TooLargeError{Bytes: requestBytes(L, n, names), Limit: budgetLimit(names, b, attrsLen)}
+}
+
+// chunkCapacity fills p.take with the most characters each of n chunks
+// can hold and returns their sum.
+func chunkCapacity(p *chunkPlan, n int, names []string, b Budget, attrsLen int) int {
+	total := 0
+	for i := 0; i < n; i++ {
+		c := b.MaxLineBytes - len(names[i]) - 1 - attrsLen
+		if i == 0 {
+			c -= len(countPrefix[n])
+		}
+		if i < n-1 {
+			c &^= 3 // non-final chunks hold whole base64 quanta
+		}
+		if c < 4 {
+			c = 0
+		}
+		p.take[i] = c
+		total += c
+	}
+	return total
+}
+
+// requestBytes is what a sealed value of L characters in n chunks adds to
+// the Cookie header: the count prefix, the value, each "name=" and the
+// "; " between the pairs. names[0] is the session cookie's name; chunks
+// past len(names) are named as chunkName would.
+func requestBytes(L, n int, names []string) int {
+	prefix := 0
+	if n > 1 {
+		prefix = len(strconv.Itoa(n)) + 1
+	}
+	req := prefix + L + 2*(n-1)
+	for i := 0; i < n; i++ {
+		if i < len(names) {
+			req += len(names[i]) + 1
+		} else {
+			req += len(names[0]) + 2 + len(strconv.Itoa(i))
+		}
+	}
+	return req
+}
+
+// budgetLimit is the Cookie header bytes of the largest session the
+// budget lets a save write.
+func budgetLimit(names []string, b Budget, attrsLen int) int {
+	var p chunkPlan
+	best, prev := 0, 0
+	for n := 1; n <= b.MaxChunks; n++ {
+		total := chunkCapacity(&p, n, names, b, attrsLen)
+		// The values that take exactly n chunks are those longer than
+		// n-1 chunks hold; the longest of them within MaxBytes.
+		hi := min(total, b.MaxBytes-requestBytes(0, n, names))
+		if hi > prev {
+			best = max(best, requestBytes(hi, n, names))
+		}
+		prev = total
+	}
+	return best
 }
 
 // chunkLines appends to out the Set-Cookie lines that carry the envelope
@@ -310,43 +379,19 @@ func chunkLines(out []outCookie, env []byte, p *chunkPlan, names []string, attrs
 		vend := len(buf)
 		buf = append(buf, attrs...)
 		line := unsafe.String(&buf[start], len(buf)-start)
-		out = append(out, outCookie{name: names[i], value: line[vstart-start : vend-start], attrs: attrs, maxAge: maxAge, ln: line})
+		out = append(out, outCookie{name: names[i], value: line[vstart-start : vend-start], maxAge: maxAge, ln: line})
 	}
 	return out
 }
 
-// cookieAttrs serializes the attributes every session cookie carries, in the
-// order net/http writes them, so that a test can compare a line with
-// (*http.Cookie).String(). maxAge < 0 means "expire now" (Max-Age=0).
+// cookieAttrs serializes the attributes every session cookie carries, as
+// net/http does: every line the package writes is (*http.Cookie).String()
+// of the cookie Save returns, byte for byte, whichever way it is sent.
+// maxAge < 0 means "expire now" (Max-Age=0).
 func (m *Manager) cookieAttrs(maxAge int) string {
-	var b strings.Builder
-	b.Grow(96)
-	b.WriteString("; Path=")
-	b.WriteString(m.path)
-	if m.domain != "" {
-		b.WriteString("; Domain=")
-		b.WriteString(m.domain)
+	c := http.Cookie{
+		Name: "x", Path: m.path, Domain: m.domain, MaxAge: maxAge,
+		HttpOnly: true, Secure: m.secure, SameSite: m.sameSite, Partitioned: m.partitioned,
 	}
-	b.WriteString("; Max-Age=")
-	if maxAge <= 0 {
-		b.WriteString("0")
-	} else {
-		b.WriteString(strconv.Itoa(maxAge))
-	}
-	b.WriteString("; HttpOnly")
-	if m.secure {
-		b.WriteString("; Secure")
-	}
-	switch m.sameSite {
-	case http.SameSiteLaxMode:
-		b.WriteString("; SameSite=Lax")
-	case http.SameSiteStrictMode:
-		b.WriteString("; SameSite=Strict")
-	case http.SameSiteNoneMode:
-		b.WriteString("; SameSite=None")
-	}
-	if m.partitioned {
-		b.WriteString("; Partitioned")
-	}
-	return b.String()
+	return strings.TrimPrefix(c.String(), "x=")
 }

@@ -50,8 +50,8 @@ func TestSplitJoinIdentity(t *testing.T) {
 		for i := len(out) - 1; i >= 0; i-- {
 			c := out[i]
 			assert.Equal(t, names[i], c.name)
-			assert.Equal(t, c.name+"="+c.value+attrs, c.line())
-			assert.LessOrEqual(t, len(c.line()), b.MaxLineBytes)
+			assert.Equal(t, c.name+"="+c.value+attrs, c.ln)
+			assert.LessOrEqual(t, len(c.ln), b.MaxLineBytes)
 			cs.add("s", c.name, c.value)
 		}
 		pieces, ok := cs.pieces(b.MaxChunks, nil)
@@ -67,7 +67,12 @@ func TestSplitTooLarge(t *testing.T) {
 	names := []string{"s", "s.1", "s.2", "s.3", "s.4", "s.5", "s.6", "s.7"}
 	_, err := planChunks(5000, names, Budget{MaxBytes: 4096, MaxChunks: 8, MaxLineBytes: 4096}, 60)
 	assert.ErrorIs(t, err, ErrTooLarge)
-	assert.Contains(t, err.Error(), "budget allows 4096 bytes")
+	var tl *TooLargeError
+	if assert.ErrorAs(t, err, &tl) {
+		assert.Equal(t, 5000+len("2.")+len("s=; s.1="), tl.Bytes, "two chunks of 5000 characters")
+		assert.LessOrEqual(t, tl.Limit, 4096)
+		assert.Greater(t, tl.Limit, 4096-16, "the largest session that fits is within a quantum or two of MaxBytes")
+	}
 	_, err = planChunks(5000, names, Budget{MaxBytes: 64000, MaxChunks: 1, MaxLineBytes: 4096}, 60)
 	assert.ErrorIs(t, err, ErrTooLarge)
 }
@@ -195,7 +200,7 @@ func TestTooLargeWritesNothing(t *testing.T) {
 	out, err := m.Save(ctx, s)
 	assert.ErrorIs(t, err, ErrTooLarge)
 	assert.Nil(t, out)
-	assert.Contains(t, err.Error(), "6144 bytes")
+	assert.Contains(t, err.Error(), "the budget allows 6144")
 
 	// The session can still be fixed and saved.
 	_, _, err = s.RemoveRaw("huge")

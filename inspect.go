@@ -63,7 +63,7 @@ func (m *Manager) Inspect(cookieHeader ...string) (*Inspection, error) {
 	if !ok {
 		return nil, ErrInvalid
 	}
-	pt, info, f := m.keys.Current().open(pieces, purpose, m.suffix, nil)
+	pt, info, f := m.keys.Current().open(pieces, m.purpose, m.suffix, nil)
 	if f != openOK {
 		return nil, ErrInvalid
 	}

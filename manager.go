@@ -12,11 +12,23 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
-// purpose binds sealed session values to this use of the keys; SPEC.md's
-// key derivation and associated data both include it.
-const purpose = "session"
+// DefaultPurpose is the purpose sessions are sealed for when
+// Options.Purpose is empty; SPEC.md's key derivation and associated data
+// both include it.
+const DefaultPurpose = "session"
+
+// Bounds on Options. Browsers cap a cookie's lifetime at 400 days
+// (RFC 6265bis, "Max-Age"), so a longer timeout could not be kept anyway;
+// the bounds also keep every sum of durations far from overflowing.
+const (
+	maxLifetime          = 400 * 24 * time.Hour
+	maxClockSkew         = time.Hour
+	maxRevocationTimeout = time.Minute
+	maxPurposeLen        = 255
+)
 
 // Defaults for Options fields left at their zero value.
 const (
@@ -59,14 +71,23 @@ type Options struct {
 	// Partitioned adds the Partitioned attribute (CHIPS), for sessions in
 	// third-party iframes. Default false. Requires Secure.
 	Partitioned bool
+	// Purpose is bound into every seal (key derivation and associated
+	// data): a session sealed for one purpose never opens under another.
+	// Give each application or environment that shares a key set its own
+	// ("shop-staging", "shop-production"), so that a staging cookie, where
+	// anyone may be admin, is worthless in production. Default
+	// DefaultPurpose ("session"). At most 255 bytes of UTF-8.
+	Purpose string
 
-	// IdleTimeout ends a session not sealed again for this long. Default 24h.
+	// IdleTimeout ends a session not sealed again for this long. Default
+	// 24h; at most 400 days, the longest lifetime browsers give a cookie.
 	IdleTimeout time.Duration
 	// AbsoluteTimeout ends a session this long after it was created,
-	// however active. Default 7 days.
+	// however active. Default 7 days; at most 400 days.
 	AbsoluteTimeout time.Duration
-	// ClockSkew is the tolerance applied to both timeouts and to times in
-	// the future, for fleets whose clocks disagree. Default 1 minute.
+	// ClockSkew is the tolerance applied to both timeouts, to times in the
+	// future and to a login right after "log out everywhere", for fleets
+	// whose clocks disagree. Default 1 minute; at most 1 hour.
 	ClockSkew time.Duration
 	// RenewFraction sets when an unchanged session is sealed again to
 	// push its idle deadline back: once this fraction of IdleTimeout has
@@ -88,20 +109,24 @@ type Options struct {
 	// middleware).
 	RevocationFailOpen bool
 	// RevocationTimeout bounds each call to the revocation list.
-	// Default 1 second.
+	// Default 1 second; at most 1 minute.
 	RevocationTimeout time.Duration
 
 	// ErrorHandler is called by the middleware, before any header is
 	// written, when the session cannot be loaded (ErrUnavailable) or saved
 	// (ErrTooLarge, ErrUnavailable, ...). If it writes a response, the
-	// handler's own response is discarded. Default: 503 for
-	// ErrUnavailable, 500 otherwise. Errors are logged either way.
+	// handler's own response is discarded, and the response is sent with
+	// "Cache-Control: no-store" whatever the handler had set. It is called
+	// with no lock held: it may call Manager.Session or Manager.Commit
+	// (which then returns err). Default: 503 for ErrUnavailable, 500
+	// otherwise. Errors are logged either way.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 	// Logger receives errors, warnings and debug lines (why a cookie was
 	// rejected). It never receives keys, cookie values or session
 	// contents. Default slog.Default().
 	Logger *slog.Logger
-	// Now is the clock. Default time.Now.
+	// Now is the clock, for timeouts and for the lifetimes of revocation
+	// entries. Default time.Now.
 	Now func() time.Time
 }
 
@@ -124,6 +149,7 @@ type Manager struct {
 	revocation RevocationList
 	failOpen   bool
 	revWait    time.Duration
+	purpose    string
 
 	errorHandler func(http.ResponseWriter, *http.Request, error)
 	logger       *slog.Logger
@@ -133,8 +159,10 @@ type Manager struct {
 	names  []string // the cookie name of each chunk the budget allows
 
 	// attrs caches the serialized attributes for the last Max-Age used:
-	// nearly every save uses the idle timeout's.
-	attrs atomic.Pointer[cachedAttrs]
+	// nearly every save uses the idle timeout's. delAttrs are those of a
+	// deletion.
+	attrs    atomic.Pointer[cachedAttrs]
+	delAttrs string
 }
 
 type cachedAttrs struct {
@@ -156,8 +184,11 @@ func (m *Manager) cookieAttrsCached(maxAge int) string {
 // New returns a Manager that seals with keys. A nil opts means all
 // defaults. Misconfiguration is an error that names the field.
 func New(keys KeySource, opts *Options) (*Manager, error) {
-	if keys == nil || keys.Current() == nil {
+	if keys == nil {
 		return nil, errors.New("sealed: New: keys is nil")
+	}
+	if ring := keys.Current(); ring == nil || len(ring.keys) == 0 {
+		return nil, errors.New("sealed: New: keys holds no key (build a Keyring with NewKeyring or ParseKeyring)")
 	}
 	var o Options
 	if opts != nil {
@@ -172,6 +203,7 @@ func New(keys KeySource, opts *Options) (*Manager, error) {
 		partitioned: o.Partitioned,
 		revocation:  o.Revocation,
 		failOpen:    o.RevocationFailOpen,
+		purpose:     o.Purpose,
 		logger:      o.Logger,
 		now:         o.Now,
 	}
@@ -196,17 +228,24 @@ func New(keys KeySource, opts *Options) (*Manager, error) {
 		return nil, err
 	}
 
+	if m.purpose == "" {
+		m.purpose = DefaultPurpose
+	}
+	if len(m.purpose) > maxPurposeLen || !utf8.ValidString(m.purpose) {
+		return nil, fmt.Errorf("sealed: Options.Purpose must be at most %d bytes of UTF-8", maxPurposeLen)
+	}
+
 	var err error
-	if m.idle, err = durationOr("IdleTimeout", o.IdleTimeout, DefaultIdleTimeout); err != nil {
+	if m.idle, err = durationOr("IdleTimeout", o.IdleTimeout, DefaultIdleTimeout, maxLifetime); err != nil {
 		return nil, err
 	}
-	if m.absolute, err = durationOr("AbsoluteTimeout", o.AbsoluteTimeout, DefaultAbsoluteTimeout); err != nil {
+	if m.absolute, err = durationOr("AbsoluteTimeout", o.AbsoluteTimeout, DefaultAbsoluteTimeout, maxLifetime); err != nil {
 		return nil, err
 	}
-	if m.skew, err = durationOr("ClockSkew", o.ClockSkew, DefaultClockSkew); err != nil {
+	if m.skew, err = durationOr("ClockSkew", o.ClockSkew, DefaultClockSkew, maxClockSkew); err != nil {
 		return nil, err
 	}
-	if m.revWait, err = durationOr("RevocationTimeout", o.RevocationTimeout, DefaultRevocationWait); err != nil {
+	if m.revWait, err = durationOr("RevocationTimeout", o.RevocationTimeout, DefaultRevocationWait, maxRevocationTimeout); err != nil {
 		return nil, err
 	}
 	frac := o.RenewFraction
@@ -224,7 +263,7 @@ func New(keys KeySource, opts *Options) (*Manager, error) {
 	}
 	// The longest line without a value: the last possible chunk's name and
 	// the attributes with the largest Max-Age. Leave room for real data.
-	worst := len(chunkName(m.name, m.budget.MaxChunks-1)) + 1 + len(m.cookieAttrs(int(m.absolute/time.Second)+1))
+	worst := len(chunkName(m.name, m.budget.MaxChunks-1)) + 1 + len(m.cookieAttrs(int(maxLifetime/time.Second)))
 	if worst > m.budget.MaxLineBytes-256 {
 		return nil, fmt.Errorf("sealed: Options.CookieName, Path and Domain take %d bytes of each %d-byte Set-Cookie line, leaving too little for the session", worst, m.budget.MaxLineBytes)
 	}
@@ -239,7 +278,8 @@ func New(keys KeySource, opts *Options) (*Manager, error) {
 	if m.errorHandler == nil {
 		m.errorHandler = defaultErrorHandler
 	}
-	m.suffix = adSuffix(m.name, purpose)
+	m.suffix = adSuffix(m.name, m.purpose)
+	m.delAttrs = m.cookieAttrs(-1)
 	m.names = make([]string, m.budget.MaxChunks)
 	for i := range m.names {
 		m.names[i] = chunkName(m.name, i)
@@ -247,10 +287,10 @@ func New(keys KeySource, opts *Options) (*Manager, error) {
 	return m, nil
 }
 
-func durationOr(field string, d, def time.Duration) (time.Duration, error) {
+func durationOr(field string, d, def, most time.Duration) (time.Duration, error) {
 	switch {
-	case d < 0:
-		return 0, fmt.Errorf("sealed: Options.%s is %v, want a positive duration (or 0 for the default %v)", field, d, def)
+	case d < 0 || d > most:
+		return 0, fmt.Errorf("sealed: Options.%s is %v, want a positive duration of at most %v (or 0 for the default %v)", field, d, most, def)
 	case d == 0:
 		return def, nil
 	}
@@ -299,43 +339,48 @@ func (m *Manager) load(ctx context.Context, cs *chunkSet) (*Session, error) {
 	now := m.now()
 	s := &Session{m: m, present: cs.present}
 	if cs.present == 0 {
-		s.reset(now)
-		return s, nil
+		return m.fresh(s, now, fromNone), nil
 	}
 	var buf [MaxChunksLimit]string
 	pieces, ok := cs.pieces(m.budget.MaxChunks, buf[:0])
 	if !ok {
 		return m.rejected(s, now, "chunks"), nil
 	}
-	// The buffer is the session's until it is reset or released; every
-	// way out below that rejects the cookie resets it.
-	var dst []byte
-	if n := openBufLen(pieces, len(m.suffix)); n > 0 {
-		s.rb = getReadBuf(n)
-		dst = s.rb.b
-		s.d.entries = s.rb.entries[:0]
+	// Nothing larger than the budget lets a save write is decoded or
+	// decrypted, so a forged cookie costs no more than a valid one.
+	n := 0
+	for _, p := range pieces {
+		n += len(p)
 	}
-	pt, info, f := m.keys.Current().open(pieces, purpose, m.suffix, dst)
+	if n > m.budget.MaxBytes {
+		return m.rejected(s, now, "over budget"), nil
+	}
+	ring := m.keys.Current()
+	if ring == nil {
+		return m.rejected(s, now, "no keyring"), nil
+	}
+	// The buffer becomes the session's own: its values point into it and
+	// nothing else ever does.
+	var dst []byte
+	if l := openBufLen(pieces, len(m.suffix)); l > 0 {
+		dst = make([]byte, l)
+	}
+	pt, info, f := ring.open(pieces, m.purpose, m.suffix, dst)
 	if f != openOK {
 		return m.rejected(s, now, f.String()), nil
 	}
+	s.d.entries = s.inl[:0]
 	if parsePayload(pt, &s.d) != nil {
 		return m.rejected(s, now, "payload"), nil
 	}
-	s.orig = pt
-	created := time.UnixMilli(s.d.created)
-	switch {
-	case info.IssuedAt.After(now.Add(m.skew)):
-		return m.rejected(s, now, "issued in the future"), nil
-	case created.After(info.IssuedAt.Add(time.Second + m.skew)):
-		return m.rejected(s, now, "created after issued"), nil
-	case now.After(info.IssuedAt.Add(m.idle + m.skew)):
-		return m.ended(s, now, "idle timeout"), nil
-	case now.After(created.Add(m.absolute + m.skew)):
-		return m.ended(s, now, "absolute timeout"), nil
+	if reason := m.checkTimes(now, info.IssuedAt, s.d.created); reason != "" {
+		if reason == "idle timeout" || reason == "absolute timeout" {
+			return m.ended(s, now, reason), nil
+		}
+		return m.rejected(s, now, reason), nil
 	}
 	if m.revocation != nil {
-		revoked, err := m.isRevoked(ctx, s)
+		revoked, err := m.isRevoked(ctx, &s.d)
 		if err != nil {
 			if !m.failOpen {
 				return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
@@ -345,38 +390,60 @@ func (m *Manager) load(ctx context.Context, cs *chunkSet) (*Session, error) {
 			return m.ended(s, now, "revoked"), nil
 		}
 	}
+	s.from = fromOpened
+	s.held = true
+	s.orig = pt
 	s.issuedAt = info.IssuedAt
 	s.oldKey = !info.Primary
 	return s, nil
 }
 
+// checkTimes applies the time rules to an authentic session: it returns
+// why the session does not open, or "". Each sum is formed only of values
+// already checked to be near now, so none can overflow: issued is at most
+// MaxInt64 seconds and created MaxInt64 milliseconds.
+func (m *Manager) checkTimes(now, issued time.Time, created int64) string {
+	nowMs, skewMs := now.UnixMilli(), m.skew.Milliseconds()
+	if issued.Unix() > now.Unix()+int64(m.skew/time.Second) {
+		return "issued in the future"
+	}
+	issuedMs := issued.Unix() * 1000 // within the skew of now: no overflow
+	switch {
+	case created > issuedMs+1000+skewMs:
+		return "created after issued"
+	case nowMs > issuedMs+(m.idle+m.skew).Milliseconds():
+		return "idle timeout"
+	case nowMs > created+(m.absolute+m.skew).Milliseconds():
+		return "absolute timeout"
+	}
+	return ""
+}
+
+// fresh makes s a brand-new, empty session.
+func (m *Manager) fresh(s *Session, now time.Time, from origin) *Session {
+	s.from = from
+	s.d = decoded{id: newID(), created: now.UnixMilli(), entries: s.inl[:0]}
+	clear(s.inl[:])
+	return s
+}
+
 func (m *Manager) rejected(s *Session, now time.Time, reason string) *Session {
 	m.logger.Debug("sealed: session cookie rejected; starting a new session", "reason", reason)
-	s.reset(now)
-	return s
+	return m.fresh(s, now, fromRejected)
 }
 
 // ended is rejected for a session that opened but is over (expired or
 // revoked): its cookies are expired when the new session is saved.
 func (m *Manager) ended(s *Session, now time.Time, reason string) *Session {
-	m.rejected(s, now, reason)
-	s.stale = true
-	return s
+	m.logger.Debug("sealed: session ended; starting a new session", "reason", reason)
+	return m.fresh(s, now, fromEnded)
 }
 
 // outCookie is one Set-Cookie the save produces.
 type outCookie struct {
 	name, value string
-	attrs       string // serialized attributes, starting with "; "
 	maxAge      int    // seconds; -1 expires the cookie
-	ln          string // the whole line, when already serialized
-}
-
-func (c outCookie) line() string {
-	if c.ln != "" {
-		return c.ln
-	}
-	return c.name + "=" + c.value + c.attrs
+	ln          string // the whole line, as (*http.Cookie).String() gives it
 }
 
 func (m *Manager) httpCookie(c outCookie) *http.Cookie {
@@ -386,97 +453,142 @@ func (m *Manager) httpCookie(c outCookie) *http.Cookie {
 	}
 }
 
-// save decides whether the session must be written, and returns the
-// cookies to set. On error nothing has happened: no cookie is produced and
-// nothing is revoked, so the client keeps what it has. On success the
-// session is committed.
+// save decides what the session's response writes (Session.decide),
+// performs the revocations CycleID and Invalidate queued, and returns the
+// cookies to set. On error nothing has happened: no cookie is produced,
+// nothing is revoked, and the session is open to changes again, so the
+// client keeps what it has. On success the session is committed.
+//
+// The revocation list is called with no lock held; meanwhile the session
+// is in phaseSaving and refuses changes.
 func (m *Manager) save(ctx context.Context, s *Session) ([]outCookie, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.m != m {
 		return nil, errors.New("sealed: Save: session belongs to another Manager")
 	}
-	if s.committed {
+	switch s.phase {
+	case phaseCommitted:
 		return nil, nil
+	case phaseSaving:
+		return nil, errors.New("sealed: Save: the session is being saved by another goroutine")
 	}
 	now := m.now()
-	var out []outCookie
-	from := 0 // present chunks from this index on are expired
-	switch {
-	case s.empty() && s.ended:
-		// Invalidated and not written to since: expire whatever the
-		// client sent.
-	case s.empty() && s.isNew && s.stale:
-		// The request's session was expired or revoked: a verdict about
-		// that session, so tell the client to drop it rather than have it
-		// presented (and checked against the revocation list) on every
-		// request until its Max-Age runs out.
-	case s.empty() && s.isNew:
-		// A new session nobody wrote to sets no cookie. That holds even
-		// when the request carried a cookie that did not open: a read does
-		// not delete it (if the keys were misconfigured, restoring them
-		// brings those sessions back), and the next write replaces it.
-		s.committed = true
-		return nil, nil
-	case s.changed || s.oldKey || now.Sub(s.issuedAt) >= m.renewAfter:
-		// The payload is built where it will be sealed, after room for
-		// the header and the associated data, in a pooled buffer: only
-		// the Set-Cookie lines are allocated.
-		ring := m.keys.Current()
-		pre := headerSize + len(m.suffix)
-		wb := getReadBuf(pre + payloadSize(&s.d) + tagSize)
-		defer putReadBuf(wb)
-		pt := appendPayload(wb.b[pre:pre], &s.d)
-		if !s.isNew && !s.oldKey && len(s.revoke) == 0 && now.Sub(s.issuedAt) < m.renewAfter && bytes.Equal(pt, s.orig) {
-			// Changed and changed back (a cart restored after ErrTooLarge,
-			// a Set undone by a Remove): the client already holds exactly
-			// this state, so it keeps its cookies.
-			s.committed = true
-			return nil, nil
-		}
-		if len(pt) > MaxPayloadBytes {
-			return nil, fmt.Errorf("%w: the payload is %d bytes, the format allows %d", ErrTooLarge, len(pt), MaxPayloadBytes)
-		}
-		// Set checks each value, but keys, the subject and flash messages
-		// are stored as given; refuse what no reader would load back.
-		if !storable(&s.d) {
-			return nil, fmt.Errorf("sealed: session not saved: a key, the subject or a flash message is not valid UTF-8, or there are more than %d keys or flash messages", MaxItems)
-		}
-		maxAge := m.idle
-		if left := time.UnixMilli(s.d.created).Add(m.absolute).Sub(now); left < maxAge {
-			maxAge = left
-		}
-		secs := max(int(maxAge/time.Second), 1)
-		attrs := m.cookieAttrsCached(secs)
-		plan, err := planChunks(b64EncodedLen(len(pt)+Overhead), m.names, m.budget, len(attrs))
+	act := s.decide(now)
+	if act != writeNothing && act != expireAll && s.login && m.revocation != nil {
+		var revoked bool
+		err := m.unlocked(s, func() (err error) {
+			revoked, err = m.loginRevoked(ctx, &s.d)
+			return err
+		})
 		if err != nil {
 			return nil, err
 		}
-		var nonce [nonceSize]byte
-		rand.Read(nonce[:]) // never fails since Go 1.24; it crashes the program instead
-		env := sealInPlace(wb.b, ring.keys[0], purpose, m.suffix, uint64(now.Unix()), &nonce, len(pt))
-		out = make([]outCookie, 0, plan.n+bits.OnesCount32(uint32(s.present>>plan.n)))
-		out = chunkLines(out, env, &plan, m.names, attrs, secs)
-		from = plan.n
-	default:
-		// Read only: nothing to write, but saved all the same, so that a
-		// later change is refused rather than silently lost.
-		s.committed = true
-		return nil, nil
-	}
-	if err := m.revokePending(ctx, s); err != nil {
-		return nil, err
-	}
-	if from < MaxChunksLimit && s.present>>from != 0 {
-		del := m.cookieAttrs(-1)
-		for i := from; i < MaxChunksLimit; i++ {
-			if s.present&(1<<i) != 0 {
-				out = append(out, outCookie{name: chunkName(m.name, i), attrs: del, maxAge: -1})
-			}
+		if revoked {
+			s.d.created = now.Add(m.skew).UnixMilli()
 		}
 	}
-	s.committed = true
+	var out []outCookie
+	switch act {
+	case writeSession, writeUnlessSame, writeRenewal:
+		var err error
+		out, err = m.seal(s, now, act == writeUnlessSame)
+		if err != nil {
+			if act != writeRenewal || !errors.Is(err, ErrTooLarge) {
+				return nil, err
+			}
+			// Only the idle deadline or the key asked for this write: the
+			// session still opens, so serve it as it is.
+			m.logger.Warn("sealed: session not renewed: it no longer fits the budget", "err", err)
+			out = nil
+		}
+	case expireAll:
+		out = m.expire(nil, s.present, 0)
+	}
+	if len(s.revoke) > 0 && m.revocation != nil {
+		revs := s.revoke
+		if err := m.unlocked(s, func() error { return m.revokeAll(ctx, revs) }); err != nil {
+			return nil, err
+		}
+	}
+	s.revoke = nil
+	s.phase = phaseCommitted
 	return out, nil
+}
+
+// unlocked runs f with s.mu released and s in phaseSaving, for calls to the
+// revocation list; then s is open to changes again, unless it was closed
+// meanwhile (markCommitted). s.mu must be held.
+func (m *Manager) unlocked(s *Session, f func() error) error {
+	s.phase = phaseSaving
+	s.mu.Unlock()
+	err := f()
+	s.mu.Lock()
+	if s.phase == phaseSaving {
+		s.phase = phaseOpen
+	}
+	return err
+}
+
+// seal encodes the state, seals it under the primary key and returns the
+// Set-Cookie lines: the session's chunks, then deletions for the chunks
+// the client holds beyond them. With unlessSame it returns none when the
+// state equals what the client holds. s.mu must be held.
+func (m *Manager) seal(s *Session, now time.Time, unlessSame bool) ([]outCookie, error) {
+	ring := m.keys.Current()
+	if ring == nil || len(ring.keys) == 0 {
+		return nil, errors.New("sealed: Save: the key source holds no key")
+	}
+	// The payload is built where it will be sealed, after room for the
+	// header and the associated data, in pooled scratch: only the
+	// Set-Cookie lines are allocated.
+	pre := headerSize + len(m.suffix)
+	wb := getScratch(pre + payloadSize(&s.d) + tagSize)
+	defer putScratch(wb)
+	pt := appendPayload(wb.b[pre:pre], &s.d)
+	if unlessSame && bytes.Equal(pt, s.orig) {
+		// Changed and changed back (a cart restored after ErrTooLarge, a
+		// Set undone by a Remove): the client holds exactly this state.
+		return nil, nil
+	}
+	if len(pt) > MaxPayloadBytes {
+		return nil, &TooLargeError{Bytes: b64EncodedLen(len(pt) + Overhead), Limit: b64EncodedLen(MaxPayloadBytes + Overhead), format: true}
+	}
+	// Set checks each value, but keys, the subject and flash messages
+	// are stored as given; refuse what no reader would load back.
+	if !storable(&s.d) {
+		return nil, fmt.Errorf("sealed: session not saved: a key, the subject or a flash message is not valid UTF-8, or there are more than %d keys or flash messages", MaxItems)
+	}
+	secs := m.maxAge(now, s.d.created)
+	attrs := m.cookieAttrsCached(secs)
+	plan, err := planChunks(b64EncodedLen(len(pt)+Overhead), m.names, m.budget, len(attrs))
+	if err != nil {
+		return nil, err
+	}
+	var nonce [nonceSize]byte
+	rand.Read(nonce[:]) // never fails since Go 1.24; it crashes the program instead
+	env := sealInPlace(wb.b, ring.keys[0], m.purpose, m.suffix, uint64(now.Unix()), &nonce, len(pt))
+	out := make([]outCookie, 0, plan.n+bits.OnesCount32(uint32(s.present>>plan.n)))
+	out = chunkLines(out, env, &plan, m.names, attrs, secs)
+	return m.expire(out, s.present, plan.n), nil
+}
+
+// maxAge is the cookies' Max-Age in seconds: until the idle or the
+// absolute deadline, whichever comes first, and at least 1.
+func (m *Manager) maxAge(now time.Time, created int64) int {
+	left := min(m.idle, time.Duration(created-now.UnixMilli())*time.Millisecond+m.absolute)
+	return max(int(left/time.Second), 1)
+}
+
+// expire appends deletions for the chunks in present from index from on.
+func (m *Manager) expire(out []outCookie, present chunkMask, from int) []outCookie {
+	for i := from; i < MaxChunksLimit; i++ {
+		if present&(1<<i) != 0 {
+			name := chunkName(m.name, i)
+			out = append(out, outCookie{name: name, maxAge: -1, ln: name + "=" + m.delAttrs})
+		}
+	}
+	return out
 }
 
 // Load reads the session from a request's cookies, for code that has no
@@ -531,7 +643,7 @@ func (m *Manager) SaveLines(ctx context.Context, s *Session) ([]string, error) {
 	}
 	lines := make([]string, len(out))
 	for i, c := range out {
-		lines[i] = c.line()
+		lines[i] = c.ln
 	}
 	return lines, nil
 }

@@ -176,7 +176,7 @@ func TestSaveOnlyIfChanged(t *testing.T) {
 
 	// Reading no flashes is not a change; reading some is.
 	s = load(t, m, cs)
-	assert.Nil(t, s.Flashes())
+	assert.Nil(t, must(s.Flashes()))
 	out, _ = m.Save(ctx, s)
 	assert.Empty(t, out)
 
@@ -263,7 +263,7 @@ func TestInvalidateExpiresEveryChunk(t *testing.T) {
 	assert.Positive(t, out[0].MaxAge)
 	next := load(t, m, out[:1])
 	assert.NotEqual(t, oldID, next.ID())
-	assert.Equal(t, []string{"bye"}, next.Flashes())
+	assert.Equal(t, []string{"bye"}, must(next.Flashes()))
 }
 
 func TestInvalidRequestCookiesGiveFreshSession(t *testing.T) {

@@ -29,51 +29,68 @@ var errReplaced = errors.New("sealed: response replaced by the session error han
 //     writing (see the package documentation). A handler that flushes
 //     early keeps its session.
 //   - The writer passed to next implements http.Flusher and
-//     http.Hijacker and has Unwrap, so http.ResponseController works.
-//   - Responses that set session cookies get "Vary: Cookie" and
-//     `Cache-Control: no-cache="Set-Cookie"`.
+//     http.Hijacker and has Unwrap, so http.ResponseController works. A
+//     hijack that fails (HTTP/2) leaves the session to the response.
+//   - Every response whose handler loaded the session gets "Vary: Cookie",
+//     so that no shared cache serves one user's page to another; those
+//     that set session cookies also get `Cache-Control: no-cache="Set-Cookie"`.
 //   - If the session cannot be loaded or saved, Options.ErrorHandler
-//     answers instead (by default 503 or 500), and the client's cookies are
-//     left as they were.
-//   - When the handler returns, the session is released (Session.Release):
-//     a goroutine that keeps it past the request reads ErrReleased.
+//     answers instead (by default 503 or 500, with "Cache-Control:
+//     no-store"), and the client's cookies are left as they were.
+//   - A session kept past its request keeps its data; changes to it after
+//     the response started return ErrCommitted, also when the handler
+//     panicked.
 func (m *Manager) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &sessionWriter{ResponseWriter: w, m: m}
+		sw.cond.L = &sw.mu
 		sw.ctx = requestContext{Context: r.Context(), sw: sw}
 		sw.r = r.WithContext(&sw.ctx)
+		returned := false
+		defer func() {
+			if !returned {
+				sw.abandon() // the handler panicked: nothing more is saved
+			}
+		}()
 		next.ServeHTTP(sw, sw.r)
+		returned = true
 		sw.commit(true)
-		sw.release()
 	})
 }
 
-// release ends the session's use when the request ends, so that the next
-// request reuses the buffer it was decoded into (see Session.Release).
-// Without it every request allocated a new one.
-func (sw *sessionWriter) release() {
-	sw.mu.Lock()
-	sess := sw.sess
-	sw.mu.Unlock()
-	if sess != nil {
-		sess.Release()
-	}
-}
+// commitState is where a response stands with its session's cookies.
+type commitState uint8
+
+const (
+	stOpen       commitState = iota // headers not written; cookies undecided
+	stCommitting                    // a goroutine is saving the session
+	stHandling                      // the save failed; the error handler is answering
+	stDone                          // cookies decided (written, or none)
+)
 
 // sessionWriter is the per-request state, the ResponseWriter handed to
 // the handler and the request's context, in one allocation.
+//
+// Nothing here calls user code with a lock held: the session is saved
+// (and the revocation list asked) in stCommitting, and the error handler
+// runs in stHandling, with mu released; other writers wait on cond.
 type sessionWriter struct {
 	http.ResponseWriter
 	m   *Manager
 	r   *http.Request
 	ctx requestContext
 
-	mu        sync.Mutex
-	loaded    bool
-	sess      *Session
-	loadErr   error
-	committed bool // cookies decided; the session is read-only from here
-	replaced  bool // the error handler answered; drop the handler's output
+	// loadMu makes concurrent first calls of Manager.Session load once.
+	loadMu sync.Mutex
+
+	mu       sync.Mutex
+	cond     sync.Cond // on mu: signalled when a commit or the error handler ends
+	loaded   bool
+	sess     *Session
+	loadErr  error
+	state    commitState
+	err      error // the error the error handler answered
+	replaced bool  // the error handler wrote: drop the handler's output
 }
 
 // requestContext is the context of a request inside the middleware: its
@@ -111,22 +128,32 @@ func (m *Manager) Session(r *http.Request) (*Session, error) {
 	if sw == nil {
 		return nil, ErrNoMiddleware
 	}
+	sw.loadMu.Lock()
+	defer sw.loadMu.Unlock()
 	sw.mu.Lock()
-	defer sw.mu.Unlock()
-	if !sw.loaded {
-		var cs chunkSet
-		for _, line := range sw.r.Header["Cookie"] {
-			cs.addHeader(m.name, line)
-		}
-		sw.sess, sw.loadErr = m.load(sw.r.Context(), &cs)
-		sw.loaded = true
-		if sw.committed && sw.sess != nil {
-			sw.sess.mu.Lock()
-			sw.sess.committed = true // loaded after the headers went out
-			sw.sess.mu.Unlock()
-		}
+	if sw.loaded {
+		defer sw.mu.Unlock()
+		return sw.sess, sw.loadErr
 	}
-	return sw.sess, sw.loadErr
+	sw.mu.Unlock()
+
+	var cs chunkSet
+	for _, line := range sw.r.Header["Cookie"] {
+		cs.addHeader(m.name, line)
+	}
+	sess, err := m.load(sw.r.Context(), &cs)
+
+	sw.mu.Lock()
+	sw.sess, sw.loadErr, sw.loaded = sess, err, true
+	late := sw.state != stOpen
+	sw.mu.Unlock()
+	if late && sess != nil {
+		// Loaded after the headers went out: nothing can be saved, and
+		// the response carries no Vary: Cookie.
+		m.logger.Warn("sealed: session loaded after the response started; it is read-only and the response was sent without Vary: Cookie")
+		sess.markCommitted()
+	}
+	return sess, err
 }
 
 // Commit saves the session now, before the response is written, and
@@ -134,57 +161,94 @@ func (m *Manager) Session(r *http.Request) (*Session, error) {
 // react to ErrTooLarge (tell the user, undo the change). On error the
 // session stays open for changes and is saved again when the response
 // starts. After a successful Commit, changes are refused with
-// ErrCommitted. Calling Commit again does nothing.
+// ErrCommitted. Calling Commit again does nothing and returns nil, or,
+// once the error handler has answered, the error it answered.
 func (m *Manager) Commit(r *http.Request) error {
 	sw := m.state(r)
 	if sw == nil {
 		return ErrNoMiddleware
 	}
-	return sw.commit(false)
+	_, err := sw.commit(false)
+	return err
 }
 
 // commit writes the session's cookies into the header. With final set
-// (the response is starting), errors go to the error handler; otherwise
-// they are returned and nothing is committed.
-func (sw *sessionWriter) commit(final bool) error {
+// (the response is starting), errors go to the error handler, and commit
+// reports whether it wrote the response instead; otherwise they are
+// returned and the session stays open.
+func (sw *sessionWriter) commit(final bool) (replaced bool, err error) {
 	sw.mu.Lock()
-	defer sw.mu.Unlock()
-	if sw.committed {
-		return nil
+	for sw.state == stCommitting || (final && sw.state == stHandling) {
+		sw.cond.Wait()
+	}
+	if sw.state != stOpen {
+		defer sw.mu.Unlock()
+		return sw.replaced, sw.err
 	}
 	if !sw.loaded {
-		sw.committed = final
-		return nil
+		if final {
+			sw.state = stDone
+		}
+		sw.mu.Unlock()
+		return false, nil
 	}
-	err := sw.loadErr
+	sess, err := sw.sess, sw.loadErr
+	sw.state = stCommitting
+	sw.mu.Unlock()
+
 	var out []outCookie
 	if err == nil {
-		out, err = sw.m.save(sw.r.Context(), sw.sess)
+		out, err = sw.m.save(sw.r.Context(), sess)
 	}
-	if err != nil {
-		if !final {
-			return err
-		}
-		sw.committed = true
-		if sw.sess != nil {
-			sw.sess.mu.Lock()
-			sw.sess.committed = true // later changes could not be saved either
-			sw.sess.mu.Unlock()
-		}
-		sw.fail(err)
-		return err
+
+	sw.mu.Lock()
+	defer sw.cond.Broadcast()
+	if err != nil && !final {
+		sw.state = stOpen
+		sw.mu.Unlock()
+		return false, err
 	}
-	sw.committed = true
-	if len(out) > 0 {
-		h := sw.ResponseWriter.Header()
+	h := sw.ResponseWriter.Header()
+	// The handler read the session, so the response may depend on it.
+	addVaryCookie(h)
+	if err == nil {
 		for _, c := range out {
-			h.Add("Set-Cookie", c.line())
+			h.Add("Set-Cookie", c.ln)
 		}
-		addVaryCookie(h)
-		// Shared caches must not store these cookies for other users.
-		h.Add("Cache-Control", `no-cache="Set-Cookie"`)
+		if len(out) > 0 {
+			// Shared caches must not store these cookies for other users.
+			h.Add("Cache-Control", `no-cache="Set-Cookie"`)
+		}
+		sw.state = stDone
+		sw.mu.Unlock()
+		return false, nil
 	}
-	return nil
+	sw.state, sw.err = stHandling, err
+	sw.mu.Unlock()
+	if sess != nil {
+		sess.markCommitted() // later changes could not be saved either
+	}
+	replaced = sw.fail(err)
+	sw.mu.Lock()
+	sw.state, sw.replaced = stDone, replaced
+	sw.mu.Unlock()
+	return replaced, err
+}
+
+// abandon closes the session when no response of the handler's will
+// carry its cookies: the connection was hijacked, or the handler (or the
+// error handler) panicked.
+func (sw *sessionWriter) abandon() {
+	sw.mu.Lock()
+	sess := sw.sess
+	if sw.state != stCommitting {
+		sw.state = stDone
+	}
+	sw.mu.Unlock()
+	sw.cond.Broadcast()
+	if sess != nil {
+		sess.markCommitted()
+	}
 }
 
 func addVaryCookie(h http.Header) {
@@ -217,29 +281,51 @@ func splitList(v string) []string {
 	return out
 }
 
-// fail logs err and lets the error handler answer. sw.mu must be held.
-func (sw *sessionWriter) fail(err error) {
+// errorHeaders are the handler's headers that would describe the wrong
+// response once the error handler answers.
+var errorHeaders = []string{"Content-Length", "Content-Encoding", "Content-Type", "Etag", "Last-Modified", "Cache-Control", "Expires", "Location"}
+
+// fail logs err and lets the error handler answer, with no lock held. It
+// reports whether the error handler wrote a response.
+func (sw *sessionWriter) fail(err error) bool {
 	sw.m.logger.Error("sealed: session could not be loaded or saved; client cookies left unchanged", "err", err)
-	// Headers the handler set for its own body would describe the wrong
-	// body now.
 	h := sw.ResponseWriter.Header()
-	for _, k := range []string{"Content-Length", "Content-Encoding", "Content-Type", "Etag", "Last-Modified"} {
-		h.Del(k)
+	kept := make([][]string, len(errorHeaders))
+	for i, k := range errorHeaders {
+		kept[i] = h[k]
+		delete(h, k)
 	}
 	tw := &trackingWriter{ResponseWriter: sw.ResponseWriter}
 	sw.m.errorHandler(tw, sw.r, err)
-	sw.replaced = tw.wrote
+	if !tw.wrote {
+		// The error handler did not answer: the handler's response goes
+		// out as it was.
+		for i, k := range errorHeaders {
+			if kept[i] != nil {
+				h[k] = kept[i]
+			}
+		}
+	}
+	return tw.wrote
 }
 
-// trackingWriter tells whether the error handler wrote a response.
+// trackingWriter tells whether the error handler wrote a response, and
+// makes that response uncacheable whatever anyone set.
 type trackingWriter struct {
 	http.ResponseWriter
 	wrote bool
 }
 
-func (t *trackingWriter) WriteHeader(code int) { t.wrote = true; t.ResponseWriter.WriteHeader(code) }
+func (t *trackingWriter) start() {
+	if !t.wrote {
+		t.wrote = true
+		t.ResponseWriter.Header().Set("Cache-Control", "no-store")
+	}
+}
+
+func (t *trackingWriter) WriteHeader(code int) { t.start(); t.ResponseWriter.WriteHeader(code) }
 func (t *trackingWriter) Write(p []byte) (int, error) {
-	t.wrote = true
+	t.start()
 	return t.ResponseWriter.Write(p)
 }
 func (t *trackingWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter }
@@ -250,16 +336,14 @@ func (sw *sessionWriter) WriteHeader(code int) {
 		sw.ResponseWriter.WriteHeader(code)
 		return
 	}
-	sw.commit(true)
-	if sw.replaced {
+	if replaced, _ := sw.commit(true); replaced {
 		return
 	}
 	sw.ResponseWriter.WriteHeader(code)
 }
 
 func (sw *sessionWriter) Write(p []byte) (int, error) {
-	sw.commit(true)
-	if sw.replaced {
+	if replaced, _ := sw.commit(true); replaced {
 		return 0, errReplaced
 	}
 	return sw.ResponseWriter.Write(p)
@@ -270,8 +354,7 @@ func (sw *sessionWriter) Write(p []byte) (int, error) {
 // a new []byte on every call, since the writer it is given is this one,
 // not the server's, which has WriteString.
 func (sw *sessionWriter) WriteString(s string) (int, error) {
-	sw.commit(true)
-	if sw.replaced {
+	if replaced, _ := sw.commit(true); replaced {
 		return 0, errReplaced
 	}
 	return io.WriteString(sw.ResponseWriter, s)
@@ -280,25 +363,23 @@ func (sw *sessionWriter) WriteString(s string) (int, error) {
 // Flush commits the session, then flushes. Committing first is what keeps
 // the session of a handler that flushes before writing anything.
 func (sw *sessionWriter) Flush() {
-	sw.commit(true)
-	if sw.replaced {
+	if replaced, _ := sw.commit(true); replaced {
 		return
 	}
 	_ = http.NewResponseController(sw.ResponseWriter).Flush()
 }
 
 // Hijack hands the connection over. No headers will be written after it,
-// so the session is committed as it stands, without cookies.
+// so once it succeeds the session is committed as it stands, without
+// cookies. When it fails (HTTP/2, a writer that cannot), the handler's
+// fallback response still saves the session.
 func (sw *sessionWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	sw.mu.Lock()
-	sw.committed = true
-	if sw.sess != nil {
-		sw.sess.mu.Lock()
-		sw.sess.committed = true
-		sw.sess.mu.Unlock()
+	conn, rw, err := http.NewResponseController(sw.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
 	}
-	sw.mu.Unlock()
-	return http.NewResponseController(sw.ResponseWriter).Hijack()
+	sw.abandon()
+	return conn, rw, nil
 }
 
 // Unwrap returns the wrapped writer, for http.ResponseController.

@@ -31,8 +31,7 @@ func TestStorableMatchesParse(t *testing.T) {
 		"too many flash": func(s *Session) { addMany(s, MaxItems+1) },
 	}
 	for name, build := range cases {
-		s := &Session{m: m}
-		s.reset(m.now())
+		s := m.fresh(&Session{m: m}, m.now(), fromNone)
 		build(s)
 		pt := appendPayload(nil, &s.d)
 		want := parsePayload(pt, &decoded{}) == nil
@@ -41,8 +40,7 @@ func TestStorableMatchesParse(t *testing.T) {
 		}
 	}
 	// Keys are checked by Set, which storable counts on.
-	s := &Session{m: m}
-	s.reset(m.now())
+	s := m.fresh(&Session{m: m}, m.now(), fromNone)
 	if err := s.Set("\xa9", 1); err == nil {
 		t.Error("Set accepts a key that is not valid UTF-8")
 	}

@@ -14,8 +14,7 @@ import (
 func payloadOf(t testing.TB, values map[string]any, flashes ...string) []byte {
 	t.Helper()
 	m := testManager(t, nil)
-	s := &Session{m: m}
-	s.reset(m.now())
+	s := m.fresh(&Session{m: m}, m.now(), fromNone)
 	s.d.subject = "user-1"
 	for k, v := range values {
 		require.NoError(t, s.Set(k, v))

@@ -5,55 +5,46 @@ import (
 	"sync"
 )
 
-// readBuf is the memory a loaded session borrows: the buffer its cookie is
-// decoded and decrypted into, which the session's values point into, and
-// room for the index of its keys. Allocating it anew for every request was
-// the largest cost of a read after the cipher and base64 themselves: on a
-// small heap every allocated kilobyte brings the next GC cycle closer, and
-// a 7 KiB buffer cost 2 µs a request on the machine in BENCHMARKS.md.
-//
-// Nothing handed to callers ever points into a readBuf (Get decodes,
-// GetRaw and Remove copy, keys and subjects are copied to strings), so it
-// can be reused once the session lets go of it: when the session is reset
-// (a rejected cookie, Invalidate) or released (Session.Release, which the
-// middleware calls when the request ends). Both happen under the
-// session's mutex, and a released session refuses further reads, so no
-// goroutine can see a reused buffer through an old session.
-type readBuf struct {
-	b       []byte
-	entries [8]entry // a session with more keys allocates its index
+// scratch is working memory for sealing a session: the payload is encoded
+// into it and sealed in place, then base64-encoded into the Set-Cookie
+// lines, which are new memory. Nothing outside Manager.seal ever sees a
+// scratch, and it is cleared before it goes back to the pool, so no
+// session's bytes outlive the save that wrote them there.
+type scratch struct {
+	b []byte
 }
 
 const (
-	minReadBufShift = 9  // 512 bytes: a small session and its header
-	maxReadBufShift = 17 // 128 KiB: the largest envelope the format allows
+	minScratchShift = 9  // 512 bytes: a small session and its header
+	maxScratchShift = 17 // 128 KiB: the largest envelope the format allows
 )
 
-// readBufs pools readBufs by capacity, one pool per power of two, so that
-// a small session never holds on to a buffer sized for a large one.
-var readBufs [maxReadBufShift - minReadBufShift + 1]sync.Pool
+// scratches pools scratch by capacity, one pool per power of two, so that
+// a small session never holds on to memory sized for a large one.
+var scratches [maxScratchShift - minScratchShift + 1]sync.Pool
 
-func readBufClass(n int) int {
-	return max(bits.Len(uint(n-1)), minReadBufShift) - minReadBufShift
+func scratchClass(n int) int {
+	return max(bits.Len(uint(n-1)), minScratchShift) - minScratchShift
 }
 
-// getReadBuf returns a readBuf whose b has length n.
-func getReadBuf(n int) *readBuf {
-	c := readBufClass(n)
-	if c >= len(readBufs) {
-		return &readBuf{b: make([]byte, n)} // cannot happen: open caps the length first
+// getScratch returns a scratch whose b has length n.
+func getScratch(n int) *scratch {
+	c := scratchClass(n)
+	if c >= len(scratches) {
+		return &scratch{b: make([]byte, n)}
 	}
-	if rb, ok := readBufs[c].Get().(*readBuf); ok {
-		rb.b = rb.b[:n]
-		return rb
+	if sc, ok := scratches[c].Get().(*scratch); ok {
+		sc.b = sc.b[:n]
+		return sc
 	}
-	return &readBuf{b: make([]byte, n, 1<<(c+minReadBufShift))}
+	return &scratch{b: make([]byte, n, 1<<(c+minScratchShift))}
 }
 
-// putReadBuf gives rb back for reuse. The caller must hold no reference
-// into it, and must have cleared anything in entries it filled.
-func putReadBuf(rb *readBuf) {
-	if c := readBufClass(cap(rb.b)); c < len(readBufs) && cap(rb.b) == 1<<(c+minReadBufShift) {
-		readBufs[c].Put(rb)
+// putScratch clears sc and gives it back for reuse. The caller must hold
+// no reference into it.
+func putScratch(sc *scratch) {
+	clear(sc.b)
+	if c := scratchClass(cap(sc.b)); c < len(scratches) && cap(sc.b) == 1<<(c+minScratchShift) {
+		scratches[c].Put(sc)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"maps"
+	"math"
 	"sync"
 	"time"
 )
@@ -16,11 +17,13 @@ import (
 // a logged-out cookie replays again until it expires. A fleet needs a
 // shared backend such as github.com/sealedgo/sealed/redisrevoke.
 //
-// Memory is bounded by the sessions still alive: every entry carries the
-// time after which the session it ends would have expired anyway, and is
-// forgotten then. Expired entries are ignored on read at once, and removed
-// by a sweep run on writes, when the number of entries has doubled since
-// the last sweep or sweepEvery has passed. A sweep costs time linear in the
+// Memory is bounded by the sessions still alive: every entry lives for the
+// ttl it was given, the time the session it ends had left, and is
+// forgotten then. Lifetimes count down on the process's monotonic clock,
+// so neither the Manager's clock (Options.Now) nor a step of the wall
+// clock can cut one short. Expired entries are ignored on read at once,
+// and removed by a sweep run on writes, when the number of entries has
+// doubled since the last sweep or sweepEvery has passed. A sweep costs time linear in the
 // number of entries, but the doubling makes that constant per write on
 // average, and there is no background goroutine to stop or to leak. Between
 // sweeps the list holds at most about twice the entries that were live at
@@ -34,22 +37,26 @@ import (
 // is safe for concurrent use.
 type MemoryRevocationList struct {
 	mu sync.RWMutex
-	// ids maps a revoked session ID to when its entry expires (Unix ns).
+	// ids maps a revoked session ID to when its entry expires (a tick).
 	ids map[string]int64
 	// subjects maps a subject to its revocation.
 	subjects map[string]subjectRevocation
 
 	// sweepAt is the entry count at which the next write sweeps.
 	sweepAt int
-	// lastSweep is when the last sweep ran (Unix ns).
+	// lastSweep is when the last sweep ran (a tick).
 	lastSweep int64
 
-	now func() time.Time // the clock; tests replace it
+	// now is the clock; tests replace it. Deadlines are ticks, nanoseconds
+	// since epoch: an int64 per entry rather than a time.Time, and with
+	// time.Now, Sub measures them on the monotonic clock.
+	now   func() time.Time
+	epoch time.Time
 }
 
 type subjectRevocation struct {
-	before int64 // Unix ms: sessions created earlier are revoked
-	until  int64 // Unix ns: when the entry expires
+	before int64 // Unix ms on the Manager's clock: sessions created earlier are revoked
+	until  int64 // tick: when the entry expires
 }
 
 const (
@@ -65,29 +72,41 @@ const (
 // NewMemoryRevocationList returns an empty in-memory revocation list.
 func NewMemoryRevocationList() *MemoryRevocationList {
 	return &MemoryRevocationList{
-		ids:       make(map[string]int64),
-		subjects:  make(map[string]subjectRevocation),
-		sweepAt:   minSweep,
-		lastSweep: time.Now().UnixNano(),
-		now:       time.Now,
+		ids:      make(map[string]int64),
+		subjects: make(map[string]subjectRevocation),
+		sweepAt:  minSweep,
+		now:      time.Now,
+		epoch:    time.Now(), // lastSweep is 0: a sweep "ran" at creation
 	}
 }
 
-// Revoke marks id as revoked until until. An until already past records
-// nothing: the session has expired anyway. Revoking an ID again never
-// shortens its entry.
-func (l *MemoryRevocationList) Revoke(ctx context.Context, id string, until time.Time) error {
+// tick reads the list's clock: nanoseconds since l.epoch.
+func (l *MemoryRevocationList) tick() int64 { return int64(l.now().Sub(l.epoch)) }
+
+// deadline returns the tick ttl after now, saturating rather than wrapping
+// for a ttl so long it overflows: such an entry never expires.
+func deadline(now int64, ttl time.Duration) int64 {
+	if now > 0 && int64(ttl) > math.MaxInt64-now {
+		return math.MaxInt64
+	}
+	return now + int64(ttl)
+}
+
+// Revoke marks id as revoked for ttl. A ttl of zero or less records
+// nothing and is no error: the session has expired anyway. Revoking an ID
+// again never shortens its entry.
+func (l *MemoryRevocationList) Revoke(ctx context.Context, id string, ttl time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if id == "" {
 		return errors.New("sealed: MemoryRevocationList.Revoke: empty session ID")
 	}
-	now := l.now().UnixNano()
-	u := until.UnixNano()
-	if u <= now {
+	if ttl <= 0 {
 		return nil
 	}
+	now := l.tick()
+	u := deadline(now, ttl)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if old, ok := l.ids[id]; !ok || old < u {
@@ -98,23 +117,25 @@ func (l *MemoryRevocationList) Revoke(ctx context.Context, id string, until time
 }
 
 // RevokeSubject revokes the sessions of subject created before before, to
-// the millisecond, until until. An earlier revocation with a later before
-// stays in force: before is never lowered, and the entry keeps the later of
-// the two untils, so that neither call's promise is cut short. An empty
-// subject is an error: it stands for "no subject", and revoking it would
-// end nothing the caller meant to end.
-func (l *MemoryRevocationList) RevokeSubject(ctx context.Context, subject string, before, until time.Time) error {
+// the millisecond, for ttl. before is only compared with creation times,
+// which come from the Manager's clock as it does, never with this list's
+// clock. An earlier revocation with a later before stays in force: before
+// is never lowered, and the entry keeps the later of the two deadlines, so
+// that neither call's promise is cut short. A ttl of zero or less records
+// nothing. An empty subject is an error: it stands for "no subject", and
+// revoking it would end nothing the caller meant to end.
+func (l *MemoryRevocationList) RevokeSubject(ctx context.Context, subject string, before time.Time, ttl time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if subject == "" {
 		return errors.New("sealed: MemoryRevocationList.RevokeSubject: empty subject")
 	}
-	now := l.now().UnixNano()
-	u := until.UnixNano()
-	if u <= now {
+	if ttl <= 0 {
 		return nil
 	}
+	now := l.tick()
+	u := deadline(now, ttl)
 	b := before.UnixMilli()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -134,7 +155,7 @@ func (l *MemoryRevocationList) Revoked(ctx context.Context, id, subject string, 
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	now := l.now().UnixNano()
+	now := l.tick()
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	u, ok := l.ids[id]
@@ -150,7 +171,7 @@ func (l *MemoryRevocationList) revokedID(ctx context.Context, id *[16]byte, subj
 	}
 	var hexID [2 * len(id)]byte
 	hex.Encode(hexID[:], id[:])
-	now := l.now().UnixNano()
+	now := l.tick()
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	u, ok := l.ids[string(hexID[:])]
@@ -158,7 +179,8 @@ func (l *MemoryRevocationList) revokedID(ctx context.Context, id *[16]byte, subj
 }
 
 // subjectRevoked reports whether the session of subject created at
-// created (Unix ms) is revoked by its subject. l.mu must be held.
+// created (Unix ms) is revoked by its subject at tick now. l.mu must be
+// held.
 func (l *MemoryRevocationList) subjectRevoked(subject string, created, now int64) bool {
 	if subject == "" {
 		return false

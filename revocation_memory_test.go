@@ -37,16 +37,16 @@ func benchIDs(n int) []string {
 func BenchmarkMemoryRevocationList(b *testing.B) {
 	const held = 100_000
 	ctx := context.Background()
-	until := time.Now().Add(time.Hour)
+	const ttl = time.Hour
 	created := time.Now()
 	l := sealed.NewMemoryRevocationList()
 	ids := benchIDs(held)
 	for i, id := range ids {
-		if err := l.Revoke(ctx, id, until); err != nil {
+		if err := l.Revoke(ctx, id, ttl); err != nil {
 			b.Fatal(err)
 		}
 		if i%10 == 0 {
-			if err := l.RevokeSubject(ctx, "user"+strconv.Itoa(i), created, until); err != nil {
+			if err := l.RevokeSubject(ctx, "user"+strconv.Itoa(i), created, ttl); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -71,7 +71,7 @@ func BenchmarkMemoryRevocationList(b *testing.B) {
 		fresh := benchIDs(b.N)
 		b.ResetTimer()
 		for i := range b.N {
-			if err := l.Revoke(ctx, fresh[i], until); err != nil {
+			if err := l.Revoke(ctx, fresh[i], ttl); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -96,7 +96,7 @@ func BenchmarkMemoryRevocationList(b *testing.B) {
 			i := 0
 			for pb.Next() {
 				if i%100 == 0 {
-					if err := l.Revoke(ctx, fresh[n.next()%len(fresh)], until); err != nil {
+					if err := l.Revoke(ctx, fresh[n.next()%len(fresh)], ttl); err != nil {
 						b.Fatal(err)
 					}
 				} else if _, err := l.Revoked(ctx, misses[i%len(misses)], "", created); err != nil {

@@ -338,11 +338,11 @@ type flakyList struct {
 
 var errDown = errors.New("backend down")
 
-func (f *flakyList) Revoke(ctx context.Context, id string, until time.Time) error {
+func (f *flakyList) Revoke(ctx context.Context, id string, ttl time.Duration) error {
 	if f.down.Load() {
 		return errDown
 	}
-	return f.MemoryRevocationList.Revoke(ctx, id, until)
+	return f.MemoryRevocationList.Revoke(ctx, id, ttl)
 }
 
 func (f *flakyList) Revoked(ctx context.Context, id, subject string, created time.Time) (bool, error) {
@@ -443,18 +443,18 @@ func (l *stallingList) wait(ctx context.Context) error {
 	return ctx.Err()
 }
 
-func (l *stallingList) Revoke(ctx context.Context, id string, until time.Time) error {
+func (l *stallingList) Revoke(ctx context.Context, id string, ttl time.Duration) error {
 	if l.stalled.Load() {
 		return l.wait(ctx)
 	}
-	return l.MemoryRevocationList.Revoke(ctx, id, until)
+	return l.MemoryRevocationList.Revoke(ctx, id, ttl)
 }
 
-func (l *stallingList) RevokeSubject(ctx context.Context, subject string, before, until time.Time) error {
+func (l *stallingList) RevokeSubject(ctx context.Context, subject string, before time.Time, ttl time.Duration) error {
 	if l.stalled.Load() {
 		return l.wait(ctx)
 	}
-	return l.MemoryRevocationList.RevokeSubject(ctx, subject, before, until)
+	return l.MemoryRevocationList.RevokeSubject(ctx, subject, before, ttl)
 }
 
 func (l *stallingList) Revoked(ctx context.Context, id, subject string, created time.Time) (bool, error) {

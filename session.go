@@ -3,7 +3,6 @@ package sealed
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -12,52 +11,40 @@ import (
 	"unicode/utf8"
 )
 
-// ErrCommitted is returned by a mutation made after the session was saved:
-// after the middleware wrote the response headers, or after Manager.Save.
-// It is a programmer error; the change is not stored, and the middleware
-// also logs it.
-var ErrCommitted = errors.New("sealed: session modified after it was saved")
-
 // Session is one user's session state: an ID, a creation time, an optional
 // subject and a map from string keys to CBOR-encoded values, plus flash
 // messages. Values are decoded only when read (Get) and only the key read.
 //
-// A Session belongs to one request. Its methods are safe for concurrent
-// use by the goroutines serving that request.
+// A Session belongs to one request, but owns its memory: one kept past the
+// request reads as before (its changes are refused with ErrCommitted once
+// it was saved). Its methods are safe for concurrent use by the goroutines
+// serving that request, and none of them calls user code (an
+// UnmarshalCBOR, say) with the session's lock held.
 type Session struct {
 	mu sync.Mutex
 	m  *Manager
 
 	d decoded
-	// rb is the pooled buffer a loaded session's values point into, with
-	// room for its index (see readBuf). nil for a new session.
-	rb *readBuf
-	// released is set by Release: rb went back to the pool and the values
-	// are gone.
-	released bool
+	// inl is the index storage of a session with few keys, so that a
+	// load allocates no index of its own.
+	inl [8]entry
 
-	isNew     bool      // no valid session came with the request
-	issuedAt  time.Time // when the incoming cookie was sealed (zero if new)
-	oldKey    bool      // the incoming cookie opened under a non-primary key
-	changed   bool      // state differs from what the client holds
-	committed bool      // saved; further mutations are errors
-
-	// revoke lists IDs to revoke when the session is saved: the ID a
-	// CycleID replaced, or the ID an Invalidate ended.
-	revoke []revocation
-	// ended is set by Invalidate: the client's cookies are expired unless
-	// the session is written to again (which starts a new one).
-	ended bool
-
-	// chunks seen in the request, so that stale ones can be expired.
-	present chunkMask
-	// stale is set when the request's session opened but was expired or
-	// revoked; its cookies are then expired even if nothing is written.
-	stale bool
-	// orig is the payload the request carried (nil for a new session).
-	// changed says the state may differ from it; save compares the bytes,
-	// so a change undone before the response costs no write.
+	// What the request carried (see lifecycle.go).
+	from     origin
+	present  chunkMask // the session's chunk cookies the request carried
+	issuedAt time.Time // when the incoming cookie was sealed (fromOpened)
+	oldKey   bool      // the incoming cookie opened under a non-primary key
+	// orig is the payload the request carried (fromOpened), which entries
+	// point into. Nothing else refers to it: it is this session's alone.
 	orig []byte
+
+	// What this request did.
+	phase  phase
+	dirty  bool
+	held   bool
+	ended  bool
+	login  bool
+	revoke []revocation
 }
 
 type revocation struct {
@@ -68,54 +55,6 @@ type revocation struct {
 func newID() (id [16]byte) {
 	rand.Read(id[:])
 	return id
-}
-
-// reset makes s a brand-new, empty session. s.mu must be held (or s not
-// yet shared).
-func (s *Session) reset(now time.Time) {
-	s.d = decoded{id: newID(), created: now.UnixMilli()}
-	s.orig = nil
-	s.dropBuf()
-	s.isNew = true
-	s.issuedAt = time.Time{}
-	s.oldKey = false
-}
-
-// dropBuf gives the session's read buffer back to the pool. Nothing of s
-// may point into it any more: the caller has replaced d.entries and orig.
-func (s *Session) dropBuf() {
-	if s.rb != nil {
-		clear(s.rb.entries[:])
-		putReadBuf(s.rb)
-		s.rb = nil
-	}
-}
-
-// ErrReleased is returned by Get and Remove for a session that was
-// released: used after its request ended.
-var ErrReleased = errors.New("sealed: session used after it was released")
-
-// Release ends the session's use and lets a later request reuse the
-// memory it was decoded into. The middleware calls it when the request
-// ends, after saving; callers of Manager.Load or LoadHeader may call it
-// once they have saved the session or no longer need it. Calling it is
-// optional: an unreleased session is garbage collected as usual.
-//
-// After Release the session is committed and holds no values: Get and
-// Remove return ErrReleased, Has reports false, Keys and GetRaw return
-// nothing, and changes return ErrCommitted. Its ID, subject and creation
-// time still read as before. Release is safe to call more than once.
-func (s *Session) Release() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.released {
-		return
-	}
-	s.released = true
-	s.committed = true
-	s.d.entries = nil
-	s.orig = nil
-	s.dropBuf()
 }
 
 // ID returns the session ID as 32 lowercase hex digits. The ID is what a
@@ -136,15 +75,6 @@ func (s *Session) CreatedAt() time.Time {
 	return time.UnixMilli(s.d.created)
 }
 
-// IsNew reports whether the session was created by this request: no valid
-// session cookie came with it (none, or one that was expired, revoked,
-// forged or garbled).
-func (s *Session) IsNew() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.isNew
-}
-
 // Subject returns the subject set with SetSubject, or "".
 func (s *Session) Subject() string {
 	s.mu.Lock()
@@ -159,27 +89,22 @@ func (s *Session) Subject() string {
 // Changing the subject restarts the session's creation time, and so its
 // absolute timeout: a login begins a new authenticated session. It also
 // keeps "log out everywhere" from ending a login made after it from a
-// session that was browsing anonymously before it.
-func (s *Session) SetSubject(subject string) {
+// session that was browsing anonymously before it. It returns ErrCommitted
+// after the session was saved.
+func (s *Session) SetSubject(subject string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.mutable("SetSubject") != nil || s.d.subject == subject {
-		return
+	if err := s.mutable("SetSubject"); err != nil {
+		return err
 	}
-	s.restartIfEnded()
-	s.d.subject = subject
-	s.d.created = s.m.now().UnixMilli()
-	s.changed = true
-}
-
-// mutable reports ErrCommitted (and logs it) when the session was already
-// saved. s.mu must be held.
-func (s *Session) mutable(op string) error {
-	if !s.committed {
+	if s.d.subject == subject {
 		return nil
 	}
-	s.m.logger.Error("sealed: session modified after it was saved; the change is lost", "op", op)
-	return ErrCommitted
+	s.d.subject = subject
+	s.d.created = s.m.now().UnixMilli()
+	s.login = subject != ""
+	s.dirty = true
+	return nil
 }
 
 // find returns the index of key in the sorted entries, and whether it is
@@ -201,22 +126,24 @@ func (s *Session) find(key string) (int, bool) {
 
 // Get reads key into a T. It returns ok=false and no error when the key is
 // absent, and an error when the stored value does not decode as a T. Each
-// call decodes the stored bytes afresh, so the result never aliases the
-// session: change it and Set it back to store the change.
+// call decodes a private copy of the stored bytes with the session
+// unlocked, so the result never aliases the session and a type's own
+// UnmarshalCBOR may keep its input or call the session: change the result
+// and Set it back to store the change.
 func Get[T any](s *Session, key string) (value T, ok bool, err error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.released {
-		return value, false, ErrReleased
-	}
 	i, ok := s.find(key)
 	if !ok {
+		s.mu.Unlock()
 		return value, false, nil
 	}
 	val := s.d.entries[i].val
 	if decodeScalar(val, &value) {
+		s.mu.Unlock()
 		return value, true, nil
 	}
+	val = slices.Clone(val)
+	s.mu.Unlock()
 	value, err = decodeValue[T](val)
 	if err != nil {
 		return value, true, fmt.Errorf("sealed: session key %q: %w", key, err)
@@ -358,11 +285,12 @@ func (s *Session) Keys() []string {
 	return keys
 }
 
-// Set stores value under key, encoded as deterministic CBOR. It fails if
-// key is not valid UTF-8, if the value cannot be encoded, or if its
-// encoding exceeds the decode limits (MaxDepth, MaxItems), so that whatever
-// is saved can be read back. Setting a value equal to the stored one is not
-// a change and causes no write.
+// Set stores value under key, encoded as deterministic CBOR. It fails,
+// saying why, if key or a text in the value is not valid UTF-8, if the
+// value cannot be encoded or is cyclic, or if its encoding exceeds the
+// decode limits (MaxDepth, MaxItems), so that whatever is saved can be read
+// back. Setting a value equal to the stored one is not a change and causes
+// no write. It returns ErrCommitted after the session was saved.
 func (s *Session) Set(key string, value any) error {
 	if !utf8.ValidString(key) {
 		return fmt.Errorf("sealed: session key %q is not valid UTF-8", key)
@@ -370,12 +298,17 @@ func (s *Session) Set(key string, value any) error {
 	if enc, ok := encodeScalar(value); ok {
 		return s.set(key, enc)
 	}
+	// The encoder recurses without a bound: a cyclic value would end the
+	// process with a stack overflow, which no recover catches.
+	if err := checkEncodable(value); err != nil {
+		return fmt.Errorf("sealed: session key %q: %w", key, err)
+	}
 	enc, err := encMode.Marshal(value)
 	if err != nil {
 		return fmt.Errorf("sealed: session key %q: %w", key, err)
 	}
-	if !checkValue(enc) {
-		return fmt.Errorf("sealed: session key %q: value nests arrays or maps deeper than %d levels or holds more than %d items", key, MaxDepth-2, MaxItems)
+	if err := checkValueErr(enc); err != nil {
+		return fmt.Errorf("sealed: session key %q: %w", key, err)
 	}
 	return s.set(key, enc)
 }
@@ -387,7 +320,6 @@ func (s *Session) set(key string, enc []byte) error {
 	if err := s.mutable("Set"); err != nil {
 		return err
 	}
-	s.restartIfEnded()
 	i, ok := s.find(key)
 	if ok {
 		if string(s.d.entries[i].val) == string(enc) {
@@ -397,7 +329,7 @@ func (s *Session) set(key string, enc []byte) error {
 	} else {
 		s.d.entries = slices.Insert(s.d.entries, i, entry{key: []byte(key), val: enc})
 	}
-	s.changed = true
+	s.dirty = true
 	return nil
 }
 
@@ -424,9 +356,6 @@ func (s *Session) RemoveRaw(key string) ([]byte, bool, error) {
 func (s *Session) remove(op, key string) ([]byte, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.released {
-		return nil, false, ErrReleased
-	}
 	if err := s.mutable(op); err != nil {
 		return nil, false, err
 	}
@@ -436,102 +365,105 @@ func (s *Session) remove(op, key string) ([]byte, bool, error) {
 	}
 	raw := slices.Clone(s.d.entries[i].val)
 	s.d.entries = slices.Delete(s.d.entries, i, i+1)
-	s.changed = true
+	s.dirty = true
 	return raw, true, nil
 }
 
 // Clear removes every value, every flash message and the subject. The
-// session itself (its ID and creation time) goes on.
-func (s *Session) Clear() {
+// session itself (its ID and creation time) goes on. It returns
+// ErrCommitted after the session was saved.
+func (s *Session) Clear() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.mutable("Clear") != nil {
-		return
+	if err := s.mutable("Clear"); err != nil {
+		return err
 	}
-	if len(s.d.entries) == 0 && len(s.d.flashes) == 0 && s.d.subject == "" {
-		return
+	if s.empty() {
+		return nil
 	}
 	s.d.entries = s.d.entries[:0]
 	s.d.flashes = nil
 	s.d.subject = ""
-	s.changed = true
+	s.dirty = true
+	return nil
 }
 
 // CycleID gives the session a new ID and keeps its state and creation
 // time. Call it when privileges change, above all at login, so that an ID
 // an attacker may have planted or seen before login is worthless after it.
-// With a revocation list the old ID is revoked when the session is saved.
-func (s *Session) CycleID() {
+// With a revocation list the old ID is revoked when the session is saved,
+// whatever the request does after the call. It returns ErrCommitted after
+// the session was saved.
+func (s *Session) CycleID() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.mutable("CycleID") != nil {
-		return
+	if err := s.mutable("CycleID"); err != nil {
+		return err
 	}
-	s.restartIfEnded()
-	if !s.isNew {
-		s.revoke = append(s.revoke, revocation{id: s.d.id, created: s.d.created})
-	}
+	s.retire()
 	s.d.id = newID()
-	s.changed = true
+	s.dirty = true
+	return nil
 }
 
 // Invalidate ends the session: on save its ID is revoked (with a revocation
-// list) and every session cookie the client sent is expired. Writing to the
-// session afterwards starts a new, empty one with a new ID, so a handler
-// can log a user out and still leave a flash message.
-func (s *Session) Invalidate() {
+// list) and every session cookie the client sent is expired. The session
+// is then a new, empty one with a new ID; writing to it (a "logged out"
+// flash, say) saves that new session in place of the old, and nothing done
+// after Invalidate brings the old one back. It returns ErrCommitted after
+// the session was saved: a handler must call it before writing the
+// response.
+func (s *Session) Invalidate() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.mutable("Invalidate") != nil {
-		return
+	if err := s.mutable("Invalidate"); err != nil {
+		return err
 	}
-	if !s.isNew {
-		s.revoke = append(s.revoke, revocation{id: s.d.id, created: s.d.created})
-	}
-	s.reset(s.m.now())
+	s.retire()
+	s.d = decoded{id: newID(), created: s.m.now().UnixMilli(), entries: s.inl[:0]}
+	clear(s.inl[:])
 	s.ended = true
-	s.changed = true
+	s.login = false
+	s.dirty = true
+	return nil
 }
 
-// restartIfEnded turns an invalidated session into a new one when it is
-// written to. s.mu must be held.
-func (s *Session) restartIfEnded() {
-	if s.ended {
-		s.ended = false
-		s.d.created = s.m.now().UnixMilli()
+// retire queues the client's ID for revocation, once. s.mu must be held.
+func (s *Session) retire() {
+	if s.held {
+		s.revoke = append(s.revoke, revocation{id: s.d.id, created: s.d.created})
+		s.held = false
 	}
 }
 
-// AddFlash queues a message for the next request that reads flashes.
-func (s *Session) AddFlash(message string) {
+// AddFlash queues a message for the next request that reads flashes. It
+// returns ErrCommitted after the session was saved.
+func (s *Session) AddFlash(message string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.mutable("AddFlash") != nil {
-		return
+	if err := s.mutable("AddFlash"); err != nil {
+		return err
 	}
-	s.restartIfEnded()
 	s.d.flashes = append(s.d.flashes, message)
-	s.changed = true
+	s.dirty = true
+	return nil
 }
 
 // Flashes returns the queued flash messages and removes them: each message
-// is read once.
-func (s *Session) Flashes() []string {
+// is read once. When there are messages but the session was already
+// saved, their removal could not be stored: it returns ErrCommitted and no
+// messages, rather than show them again on the next request.
+func (s *Session) Flashes() ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.d.flashes) == 0 {
-		return nil
+		return nil, nil
 	}
-	if s.mutable("Flashes") != nil {
-		return nil
+	if err := s.mutable("Flashes"); err != nil {
+		return nil, err
 	}
 	f := s.d.flashes
 	s.d.flashes = nil
-	s.changed = true
-	return f
-}
-
-// empty reports whether the session holds nothing worth a cookie.
-func (s *Session) empty() bool {
-	return len(s.d.entries) == 0 && len(s.d.flashes) == 0 && s.d.subject == ""
+	s.dirty = true
+	return f, nil
 }

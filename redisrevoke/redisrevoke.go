@@ -15,11 +15,14 @@
 //
 // Every entry expires in Redis when the session it ends would have expired
 // anyway, so Redis holds no more than the sessions ended within the last
-// absolute timeout. Entries are lost if Redis loses its data (a restart
-// without persistence, a failover to a replica that lagged, eviction under
-// maxmemory): a copy of a cookie ended before that replays again until it
-// expires. Run Redis with persistence and a noeviction policy if that
-// matters.
+// absolute timeout. The Manager gives each entry's lifetime as a ttl and
+// Redis counts it down on its own clock, so neither the servers' clocks
+// nor the Manager's (Options.Now) need agree with Redis's.
+//
+// Entries are lost if Redis loses its data (a restart without persistence,
+// a failover to a replica that lagged, eviction under maxmemory): a copy
+// of a cookie ended before that replays again until it expires. Run Redis
+// with persistence and a noeviction policy if that matters.
 //
 // Create the client with ContextTimeoutEnabled: true. The Manager bounds
 // each call with its RevocationTimeout through the context, and go-redis
@@ -32,6 +35,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -75,29 +79,32 @@ func New(client redis.UniversalClient, opts *Options) *List {
 	return &List{c: client, idPrefix: prefix + "id:", subPrefix: prefix + "sub:"}
 }
 
-// ttl returns how long an entry must live to last until until, rounded up
-// to whole milliseconds (Redis's precision), or 0 when until has passed.
-func ttl(until time.Time) time.Duration {
-	d := time.Until(until)
-	if d <= 0 {
+// px rounds ttl up to whole milliseconds, Redis's precision, so that an
+// entry never expires before its ttl; it returns 0 for a ttl of zero or
+// less. The longest ttls (near 292 years) are clamped first so that the
+// rounding cannot overflow.
+func px(ttl time.Duration) time.Duration {
+	if ttl <= 0 {
 		return 0
 	}
-	return (d + time.Millisecond - 1).Truncate(time.Millisecond)
+	ttl = min(ttl, math.MaxInt64-time.Millisecond)
+	return (ttl + time.Millisecond - 1).Truncate(time.Millisecond)
 }
 
-// Revoke marks id as revoked until until: a SET with a TTL, so that Redis
-// drops the entry when the session would have expired anyway. An until
-// already past stores nothing.
+// Revoke marks id as revoked for ttl: a SET with that TTL, so that Redis
+// drops the entry when the session would have expired anyway. A ttl of
+// zero or less stores nothing and is no error: the session has expired
+// anyway.
 //
 // Errors never name the ID or the subject: the Manager logs them.
-func (l *List) Revoke(ctx context.Context, id string, until time.Time) error {
+func (l *List) Revoke(ctx context.Context, id string, ttl time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("redisrevoke: revoke: %w", err)
 	}
 	if id == "" {
 		return errors.New("redisrevoke: revoke: empty session ID")
 	}
-	d := ttl(until)
+	d := px(ttl)
 	if d == 0 {
 		return nil
 	}
@@ -133,17 +140,19 @@ return 1
 `)
 
 // RevokeSubject revokes subject's sessions created before before, to the
-// millisecond, until until. It never lowers a before already stored, and
-// an until already past stores nothing. An empty subject is an error: it
-// stands for "no subject".
-func (l *List) RevokeSubject(ctx context.Context, subject string, before, until time.Time) error {
+// millisecond, for ttl. before is stored as given and compared only with
+// creation times, never with Redis's clock. It never lowers a before
+// already stored nor shortens the key's remaining TTL, and a ttl of zero
+// or less stores nothing. An empty subject is an error: it stands for "no
+// subject".
+func (l *List) RevokeSubject(ctx context.Context, subject string, before time.Time, ttl time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("redisrevoke: revoke subject: %w", err)
 	}
 	if subject == "" {
 		return errors.New("redisrevoke: revoke subject: empty subject")
 	}
-	d := ttl(until)
+	d := px(ttl)
 	if d == 0 {
 		return nil
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -62,7 +63,7 @@ func TestDefaultPrefix(t *testing.T) {
 	client := newClient(t, shared.addr())
 	l := redisrevoke.New(client, nil)
 	id := randomID()
-	require.NoError(t, l.Revoke(t.Context(), id, time.Now().Add(time.Minute)))
+	require.NoError(t, l.Revoke(t.Context(), id, time.Minute))
 	n, err := client.Exists(t.Context(), "sealed:revoked:id:"+id).Result()
 	require.NoError(t, err)
 	assert.EqualValues(t, 1, n)
@@ -111,9 +112,7 @@ func app(m *sealed.Manager) http.Handler {
 			return // the middleware answers 503
 		}
 		user := r.FormValue("user")
-		sess.CycleID()
-		sess.SetSubject(user)
-		if err := sess.Set("user", user); err != nil {
+		if err := errors.Join(sess.CycleID(), sess.SetSubject(user), sess.Set("user", user)); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
@@ -121,13 +120,31 @@ func app(m *sealed.Manager) http.Handler {
 	})
 	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
 		if sess, err := m.Session(r); err == nil {
-			sess.Invalidate()
+			if err := sess.Invalidate(); err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
 			io.WriteString(w, "bye")
+		}
+	})
+	// A logout page that renders its own "logged out" flash.
+	mux.HandleFunc("POST /logout-flash", func(w http.ResponseWriter, r *http.Request) {
+		if sess, err := m.Session(r); err == nil {
+			err := errors.Join(sess.Invalidate(), sess.AddFlash("You are logged out"))
+			fl, ferr := sess.Flashes()
+			if err := errors.Join(err, ferr); err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			io.WriteString(w, fl[0])
 		}
 	})
 	mux.HandleFunc("POST /cycle", func(w http.ResponseWriter, r *http.Request) {
 		if sess, err := m.Session(r); err == nil {
-			sess.CycleID()
+			if err := sess.CycleID(); err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
 			io.WriteString(w, "cycled")
 		}
 	})
@@ -283,6 +300,24 @@ func TestRevocationSharedAcrossManagers(t *testing.T) {
 	assert.Equal(t, "bob", bob.whoami(s2), "a login after the revocation works everywhere")
 }
 
+// A logout page that shows its flash logs out for real: the copy of the
+// cookie taken before it is refused by every server.
+func TestRevocationLogoutWithFlash(t *testing.T) {
+	needRedis(t)
+	keys, prefix := newKeys(t), uniquePrefix()
+	s1 := newSite(t, keys, redisrevoke.New(newClient(t, shared.addr()), &redisrevoke.Options{Prefix: prefix}), sealed.Options{})
+	s2 := newSite(t, keys, redisrevoke.New(newClient(t, shared.addr()), &redisrevoke.Options{Prefix: prefix}), sealed.Options{})
+	b := newBrowser(t)
+	b.login(s1, "alice")
+	stolen := b.cookies(s1)
+	r := b.do(http.MethodPost, s1, "/logout-flash", nil)
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	assert.Equal(t, "You are logged out", r.body)
+	assert.NotEmpty(t, r.setCookies, "the logout replaces or expires the cookie")
+	assert.Equal(t, "anonymous", b.whoami(s1))
+	assert.Equal(t, "anonymous", replay(t, s2, stolen).body, "the copy from before the logout is refused")
+}
+
 func TestRevocationEntryTTL(t *testing.T) {
 	needRedis(t)
 	const absolute, skew = time.Hour, time.Minute
@@ -319,7 +354,7 @@ func TestRevocationEntryTTL(t *testing.T) {
 	// A later RevokeSubject with a shorter lifetime raises before but
 	// keeps the longer TTL.
 	l := redisrevoke.New(client, &redisrevoke.Options{Prefix: prefix})
-	require.NoError(t, l.RevokeSubject(ctx, "alice", time.UnixMilli(before+5), time.Now().Add(time.Minute)))
+	require.NoError(t, l.RevokeSubject(ctx, "alice", time.UnixMilli(before+5), time.Minute))
 	left, err = client.PTTL(ctx, prefix+"sub:alice").Result()
 	require.NoError(t, err)
 	assert.Greater(t, left, 59*time.Minute)
@@ -329,7 +364,7 @@ func TestRevocationEntryTTL(t *testing.T) {
 
 	// Redis itself drops expired entries: the key is gone, not ignored.
 	short := randomID()
-	require.NoError(t, l.Revoke(ctx, short, time.Now().Add(300*time.Millisecond)))
+	require.NoError(t, l.Revoke(ctx, short, 300*time.Millisecond))
 	left, err = client.PTTL(ctx, prefix+"id:"+short).Result()
 	require.NoError(t, err)
 	assert.True(t, left > 200*time.Millisecond && left <= 300*time.Millisecond, "PTTL %v", left)
@@ -337,6 +372,56 @@ func TestRevocationEntryTTL(t *testing.T) {
 	n, err := client.Exists(ctx, prefix+"id:"+short).Result()
 	require.NoError(t, err)
 	assert.Zero(t, n)
+}
+
+// A Manager whose clock (Options.Now) is far off Redis's still revokes,
+// and its entries live as long as its sessions could have: lifetimes go to
+// Redis as TTLs, which Redis counts down itself. When the list took expiry
+// instants instead, a Manager a year behind stored nothing (the instant
+// was already past by the wall clock), so a logout did not revoke, and one
+// a year ahead stored entries for a year.
+func TestRevocationManagerClockOffset(t *testing.T) {
+	needRedis(t)
+	const absolute, skew = time.Hour, time.Minute
+	const year = 365 * 24 * time.Hour
+	for _, offset := range []time.Duration{-year, year} {
+		t.Run(offset.String(), func(t *testing.T) {
+			client := newClient(t, shared.addr())
+			prefix := uniquePrefix()
+			s := newSite(t, newKeys(t), redisrevoke.New(client, &redisrevoke.Options{Prefix: prefix}),
+				sealed.Options{
+					AbsoluteTimeout: absolute,
+					ClockSkew:       skew,
+					Now:             func() time.Time { return time.Now().Add(offset) },
+				})
+			ctx := t.Context()
+			pttl := func(key string) time.Duration {
+				t.Helper()
+				left, err := client.PTTL(ctx, prefix+key).Result()
+				require.NoError(t, err)
+				return left
+			}
+
+			b := newBrowser(t)
+			b.login(s, "alice")
+			stolen := b.cookies(s)
+			id := strings.Fields(b.do(http.MethodGet, s, "/info", nil).body)[0]
+			require.Equal(t, http.StatusOK, b.do(http.MethodPost, s, "/logout", nil).status)
+			assert.Equal(t, "anonymous", replay(t, s, stolen).body, "the logged-out cookie is refused")
+			assert.InDelta(t, (absolute + skew).Milliseconds(), pttl("id:"+id).Milliseconds(), 2000,
+				"the ID entry lives for the session's remaining lifetime")
+
+			bob := newBrowser(t)
+			bob.login(s, "bob")
+			time.Sleep(2 * time.Millisecond) // created strictly before the revocation
+			require.NoError(t, s.m.RevokeSubject(ctx, "bob"))
+			assert.Equal(t, "anonymous", bob.whoami(s), "log out everywhere ends the session")
+			assert.InDelta(t, (absolute + skew).Milliseconds(), pttl("sub:bob").Milliseconds(), 2000,
+				"the subject entry lives for a session's lifetime")
+			bob.login(s, "bob")
+			assert.Equal(t, "bob", bob.whoami(s), "a login after the revocation works")
+		})
+	}
 }
 
 // lockedBuffer is a log sink the server's goroutines and the test share.

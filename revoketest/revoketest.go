@@ -2,11 +2,12 @@
 // backends. Every backend, in this module or another, runs the same Run, so
 // that they agree on the edge cases the Manager relies on: millisecond
 // precision of subject revocation, before never being lowered, entries
-// expiring after until, and context handling.
+// expiring after their ttl (and only then, whatever the instants given),
+// and context handling.
 //
 // The suite waits about two seconds of real time for expiry, since a
-// backend like Redis expires keys by its own clock; its subtests run in
-// parallel so that this wait is paid once.
+// backend like Redis counts ttls down on its own clock; its subtests run
+// in parallel so that this wait is paid once.
 package revoketest
 
 import (
@@ -14,6 +15,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -37,7 +39,9 @@ func Run(t *testing.T, newList func(t *testing.T) sealed.RevocationList) {
 		{"EmptySubjectNeverMatches", testEmptySubject},
 		{"SubjectBeforeOnlyRises", testBeforeOnlyRises},
 		{"EntriesExpire", testExpiry},
-		{"UntilInPast", testUntilInPast},
+		{"NonPositiveTTL", testNonPositiveTTL},
+		{"InstantsFarFromNow", testFarInstants},
+		{"HugeTTL", testHugeTTL},
 		{"DoneContext", testDoneContext},
 		{"Concurrent", testConcurrent},
 	}
@@ -64,21 +68,21 @@ func newID() string { return randomHex(16) }
 
 func newSubject() string { return "user-" + randomHex(8) }
 
-func revoke(t *testing.T, l sealed.RevocationList, id string, until time.Time) {
+func revoke(t *testing.T, l sealed.RevocationList, id string, ttl time.Duration) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), opTimeout)
 	defer cancel()
-	if err := l.Revoke(ctx, id, until); err != nil {
-		t.Fatalf("Revoke: %v", err)
+	if err := l.Revoke(ctx, id, ttl); err != nil {
+		t.Fatalf("Revoke(ttl %v): %v", ttl, err)
 	}
 }
 
-func revokeSubject(t *testing.T, l sealed.RevocationList, subject string, before, until time.Time) {
+func revokeSubject(t *testing.T, l sealed.RevocationList, subject string, before time.Time, ttl time.Duration) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), opTimeout)
 	defer cancel()
-	if err := l.RevokeSubject(ctx, subject, before, until); err != nil {
-		t.Fatalf("RevokeSubject: %v", err)
+	if err := l.RevokeSubject(ctx, subject, before, ttl); err != nil {
+		t.Fatalf("RevokeSubject(ttl %v): %v", ttl, err)
 	}
 }
 
@@ -115,7 +119,7 @@ func testUnknown(t *testing.T, l sealed.RevocationList) {
 func testRevokeID(t *testing.T, l sealed.RevocationList) {
 	now := time.Now()
 	id, other := newID(), newID()
-	revoke(t, l, id, now.Add(time.Hour))
+	revoke(t, l, id, time.Hour)
 	expect(t, l, true, "revoked ID", id, "", now)
 	// An ID revocation holds whatever subject and creation time the
 	// session claims.
@@ -123,7 +127,7 @@ func testRevokeID(t *testing.T, l sealed.RevocationList) {
 	expect(t, l, false, "another ID", other, "", now)
 	expect(t, l, false, "another ID with a subject", other, newSubject(), now.Add(-time.Hour))
 	// Revoking twice is not an error and changes nothing.
-	revoke(t, l, id, now.Add(time.Hour))
+	revoke(t, l, id, time.Hour)
 	expect(t, l, true, "ID revoked twice", id, "", now)
 }
 
@@ -133,7 +137,7 @@ func testSubjectBoundaries(t *testing.T, l sealed.RevocationList) {
 	// time.Now() does: sessions created during b itself must survive.
 	b := ms(time.Now())
 	before := b.Add(400 * time.Microsecond)
-	revokeSubject(t, l, sub, before, time.Now().Add(time.Hour))
+	revokeSubject(t, l, sub, before, time.Hour)
 
 	cases := []struct {
 		what    string
@@ -161,56 +165,116 @@ func testEmptySubject(t *testing.T, l sealed.RevocationList) {
 	// caught by any subject revocation.
 	ctx, cancel := context.WithTimeout(t.Context(), opTimeout)
 	defer cancel()
-	_ = l.RevokeSubject(ctx, "", now, now.Add(time.Hour))
-	revokeSubject(t, l, newSubject(), now, now.Add(time.Hour))
+	_ = l.RevokeSubject(ctx, "", now, time.Hour)
+	revokeSubject(t, l, newSubject(), now, time.Hour)
 	expect(t, l, false, "session without subject", newID(), "", now.Add(-time.Hour))
 }
 
 func testBeforeOnlyRises(t *testing.T, l sealed.RevocationList) {
 	sub := newSubject()
-	until := time.Now().Add(time.Hour)
+	const ttl = time.Hour
 	t1 := ms(time.Now())
 	t0, t2 := t1.Add(-10*time.Second), t1.Add(10*time.Second)
 	between := t1.Add(5 * time.Second) // after t1, before t2
 
-	revokeSubject(t, l, sub, t1, until)
+	revokeSubject(t, l, sub, t1, ttl)
 	expect(t, l, true, "created before the first before", newID(), sub, t1.Add(-time.Millisecond))
 	expect(t, l, false, "created between the two befores, first revocation only", newID(), sub, between)
 
-	revokeSubject(t, l, sub, t2, until)
+	revokeSubject(t, l, sub, t2, ttl)
 	expect(t, l, true, "created between the two befores, after raising", newID(), sub, between)
 	expect(t, l, false, "created at the raised before", newID(), sub, t2)
 
-	revokeSubject(t, l, sub, t0, until)
+	revokeSubject(t, l, sub, t0, ttl)
 	expect(t, l, true, "created between, after an earlier before was given", newID(), sub, between)
 	expect(t, l, true, "created just before the raised before, after an earlier before was given", newID(), sub, t2.Add(-time.Millisecond))
 	expect(t, l, false, "created at the raised before, after an earlier before was given", newID(), sub, t2)
 }
 
+// testExpiry checks that entries live for their ttl and then go, and
+// that a subject entry revoked twice lives for the longer ttl, whichever
+// call gave it and whichever call gave the later before.
 func testExpiry(t *testing.T, l sealed.RevocationList) {
-	now := time.Now()
-	until := now.Add(1500 * time.Millisecond)
+	const short = 1500 * time.Millisecond
+	start := time.Now()
+	old := start.Add(-time.Hour)
+	t1 := ms(start)
+	between := t1.Add(5 * time.Second)
 	id, sub := newID(), newSubject()
-	old := now.Add(-time.Hour)
-	revoke(t, l, id, until)
-	revokeSubject(t, l, sub, now, until)
-	expect(t, l, true, "ID before until", id, "", now)
-	expect(t, l, true, "subject before until", newID(), sub, old)
+	// longFirst is revoked for long, then raised with a short ttl;
+	// longLast is revoked for short, then given a long ttl with a lower
+	// before.
+	longFirst, longLast := newSubject(), newSubject()
+	revoke(t, l, id, short)
+	revokeSubject(t, l, sub, start, short)
+	revokeSubject(t, l, longFirst, t1, time.Hour)
+	revokeSubject(t, l, longFirst, t1.Add(10*time.Second), short)
+	revokeSubject(t, l, longLast, t1.Add(10*time.Second), short)
+	revokeSubject(t, l, longLast, t1, time.Hour)
+	expect(t, l, true, "ID within its ttl", id, "", start)
+	expect(t, l, true, "subject within its ttl", newID(), sub, old)
 
-	// Leave half a second for a backend whose clock is a little behind
-	// ours, or that expires keys lazily.
-	time.Sleep(time.Until(until.Add(500 * time.Millisecond)))
-	expect(t, l, false, "ID after until", id, "", now)
-	expect(t, l, false, "subject after until", newID(), sub, old)
+	// Leave half a second for a backend that expires entries lazily, or
+	// was slow to record them.
+	time.Sleep(time.Until(start.Add(short + 500*time.Millisecond)))
+	expect(t, l, false, "ID after its ttl", id, "", start)
+	expect(t, l, false, "subject after its ttl", newID(), sub, old)
+	expect(t, l, true, "subject revoked for long, then raised for short, after the short ttl", newID(), longFirst, between)
+	expect(t, l, true, "subject revoked for short, then for long with a lower before, after the short ttl", newID(), longLast, between)
+	expect(t, l, false, "subject revoked twice, created at the higher before", newID(), longLast, t1.Add(10*time.Second))
 }
 
-func testUntilInPast(t *testing.T, l sealed.RevocationList) {
+// testNonPositiveTTL checks that a ttl of zero or less records nothing, is
+// no error (the Manager passes one for a session that has expired anyway),
+// and leaves an existing entry as it was.
+func testNonPositiveTTL(t *testing.T, l sealed.RevocationList) {
+	now := time.Now()
+	for _, ttl := range []time.Duration{0, -time.Nanosecond, -time.Hour, math.MinInt64} {
+		id, sub := newID(), newSubject()
+		revoke(t, l, id, ttl)
+		revokeSubject(t, l, sub, now, ttl)
+		expect(t, l, false, "ID revoked for ttl "+ttl.String(), id, "", now)
+		expect(t, l, false, "subject revoked for ttl "+ttl.String(), newID(), sub, now.Add(-time.Hour))
+	}
+
+	id, sub := newID(), newSubject()
+	revoke(t, l, id, time.Hour)
+	revokeSubject(t, l, sub, now, time.Hour)
+	revoke(t, l, id, 0)
+	revokeSubject(t, l, sub, now.Add(time.Hour), 0)
+	expect(t, l, true, "revoked ID, revoked again for ttl 0", id, "", now)
+	expect(t, l, true, "revoked subject, revoked again for ttl 0", newID(), sub, now.Add(-time.Millisecond))
+	expect(t, l, false, "revoked subject, raised for ttl 0: before not raised", newID(), sub, now.Add(time.Minute))
+}
+
+// testFarInstants checks that before and created are compared only with
+// each other, never with the backend's clock: a Manager whose clock
+// (Options.Now) is decades off still revokes, for as long as the ttl says.
+func testFarInstants(t *testing.T, l sealed.RevocationList) {
+	for _, managerNow := range []time.Time{
+		ms(time.Date(2001, 9, 9, 1, 46, 40, 0, time.UTC)),
+		ms(time.Date(2150, 1, 1, 0, 0, 0, 0, time.UTC)),
+	} {
+		id, sub := newID(), newSubject()
+		revoke(t, l, id, time.Hour)
+		revokeSubject(t, l, sub, managerNow, time.Hour)
+		what := " (Manager clock at " + managerNow.Format(time.DateOnly) + ")"
+		expect(t, l, true, "revoked ID"+what, id, "", managerNow)
+		expect(t, l, true, "subject, created the millisecond before"+what, newID(), sub, managerNow.Add(-time.Millisecond))
+		expect(t, l, false, "subject, created at before"+what, newID(), sub, managerNow)
+	}
+}
+
+// testHugeTTL checks that a ttl too long for the backend's clock arithmetic
+// (time.Duration's maximum, about 292 years) still records an entry,
+// rather than overflowing into one that has already expired.
+func testHugeTTL(t *testing.T, l sealed.RevocationList) {
 	now := time.Now()
 	id, sub := newID(), newSubject()
-	revoke(t, l, id, now.Add(-time.Second))
-	revokeSubject(t, l, sub, now, now.Add(-time.Second))
-	expect(t, l, false, "ID revoked until a past time", id, "", now)
-	expect(t, l, false, "subject revoked until a past time", newID(), sub, now.Add(-time.Hour))
+	revoke(t, l, id, math.MaxInt64)
+	revokeSubject(t, l, sub, now, math.MaxInt64)
+	expect(t, l, true, "ID revoked for the longest ttl", id, "", now)
+	expect(t, l, true, "subject revoked for the longest ttl", newID(), sub, now.Add(-time.Hour))
 }
 
 func testDoneContext(t *testing.T, l sealed.RevocationList) {
@@ -232,8 +296,8 @@ func testDoneContext(t *testing.T, l sealed.RevocationList) {
 				t.Errorf("%s with a %s context: error %q does not wrap %v", op, c.name, err, c.ctx.Err())
 			}
 		}
-		check("Revoke", l.Revoke(c.ctx, newID(), now.Add(time.Hour)))
-		check("RevokeSubject", l.RevokeSubject(c.ctx, newSubject(), now, now.Add(time.Hour)))
+		check("Revoke", l.Revoke(c.ctx, newID(), time.Hour))
+		check("RevokeSubject", l.RevokeSubject(c.ctx, newSubject(), now, time.Hour))
 		_, err := l.Revoked(c.ctx, newID(), newSubject(), now)
 		check("Revoked", err)
 	}
@@ -243,7 +307,7 @@ func testConcurrent(t *testing.T, l sealed.RevocationList) {
 	const goroutines, rounds = 16, 20
 	shared := newSubject()
 	base := ms(time.Now())
-	until := time.Now().Add(time.Hour)
+	const ttl = time.Hour
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 
@@ -256,7 +320,7 @@ func testConcurrent(t *testing.T, l sealed.RevocationList) {
 					t.Errorf("fresh ID: Revoked = %v, %v; want false, nil", r, err)
 					return
 				}
-				if err := l.Revoke(ctx, id, until); err != nil {
+				if err := l.Revoke(ctx, id, ttl); err != nil {
 					t.Errorf("Revoke: %v", err)
 					return
 				}
@@ -267,7 +331,7 @@ func testConcurrent(t *testing.T, l sealed.RevocationList) {
 				// Every goroutine raises the shared subject's before, in
 				// interleaved order; the highest must win.
 				before := base.Add(time.Duration(i*goroutines+g) * time.Millisecond)
-				if err := l.RevokeSubject(ctx, shared, before, until); err != nil {
+				if err := l.RevokeSubject(ctx, shared, before, ttl); err != nil {
 					t.Errorf("RevokeSubject: %v", err)
 					return
 				}
