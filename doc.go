@@ -19,8 +19,7 @@
 //
 // Without net/http (an AWS Lambda handler, say), Manager.Load and
 // Manager.Save (or LoadHeader and SaveLines) do the same on plain cookie
-// lists and Set-Cookie strings; Session.Release then plays the part of the
-// middleware's end of request (see # Memory).
+// lists and Set-Cookie strings.
 //
 // # Sessions
 //
@@ -37,6 +36,13 @@
 // (new ID, same state: call it at login) and Invalidate (end the
 // session). Flash messages are read once.
 //
+// Every change returns an error when it cannot take effect: ErrCommitted
+// once the response has started (or Save has run), so a logout or an ID
+// cycle placed after the first write is reported, not lost. What follows
+// Invalidate or CycleID in the same request never undoes them: a logout
+// page that shows its "logged out" flash still revokes the old ID and
+// replaces the old cookie.
+//
 // Cookies are written only when needed, as OCaml Webs does: a request that
 // only reads writes no Set-Cookie, except to push back the idle deadline
 // (at most once per RenewFraction of the IdleTimeout), to re-seal a
@@ -49,17 +55,14 @@
 //
 // # Memory
 //
-// A loaded session decrypts its cookie into a buffer taken from a pool,
-// and its values stay there, undecoded, until Get asks for one. When the
-// request ends the middleware calls Session.Release, which returns the
-// buffer for the next request; callers of Load and LoadHeader may do the
-// same once they have saved. Nothing a session hands out points into the
-// buffer (Get decodes into new memory, GetRaw copies), and a released
-// session refuses to read (ErrReleased) rather than see another request's
-// bytes, so a goroutine that outlives its request gets an error, never
-// someone else's data. Saving builds the payload in a pooled buffer too,
-// seals it in place and encodes it straight into the Set-Cookie lines,
-// which are the only allocation proportional to the session's size.
+// A loaded session decrypts its cookie into memory of its own, and its
+// values stay there, undecoded, until Get asks for one; Get decodes a
+// private copy, with the session unlocked, so neither the session's bytes
+// nor anyone else's reach user code (an UnmarshalCBOR that keeps its
+// input, say), and a session kept after its request reads as before.
+// Saving builds the payload in pooled scratch, seals it in place and
+// encodes it straight into the Set-Cookie lines; the scratch is cleared
+// before it is reused.
 //
 // # Security model
 //
@@ -72,7 +75,12 @@
 // Bad input never hurts: a forged, truncated, expired, revoked or garbled
 // cookie yields a fresh, empty session and a debug log line, never an
 // error, a panic or a reason the client can see. Every failure to open is
-// the one error ErrInvalid.
+// the one error ErrInvalid. Nothing longer than the Budget allows a save to
+// write is decoded or decrypted.
+//
+// Options.Purpose is bound into every seal: applications or environments
+// that share a key set (staging and production) give each their own, and
+// none opens the others' sessions.
 //
 // Timeouts are checked against times inside the seal (when the session
 // was created, and when it was last sealed), using the deadlines of the
@@ -109,7 +117,10 @@
 // front ends like Google's, measured on the serialized line rather than
 // guessed. A Budget caps the total the session adds to the Cookie header;
 // presets fit nginx, API Gateway and 16 KiB front ends. A session over
-// budget is not saved: Save (or Manager.Commit) returns ErrTooLarge, no
-// Set-Cookie is sent and the client keeps its previous cookies. When a
-// session shrinks, chunks it no longer needs are expired.
+// budget is not saved: Save (or Manager.Commit) returns a *TooLargeError
+// (errors.Is ErrTooLarge) that says by how much, no Set-Cookie is sent and
+// the client keeps its previous cookies. A session that was saved under a
+// larger budget still opens; if only its renewal is due it is served
+// without one. When a session shrinks, chunks it no longer needs are
+// expired.
 package sealed

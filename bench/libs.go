@@ -28,7 +28,7 @@ const (
 	LibJWE    = "jwe"
 	LibLimit  = "limit"
 	// LibSealedLoadWrite is sealed's whole read-modify-write in one op:
-	// LoadHeader, Set, SaveLines, Release. Not a target; it shows what a
+	// LoadHeader, Set, SaveLines. Not a target; it shows what a
 	// request that changes the session costs, load included.
 	LibSealedLoadWrite = "sealed-load-write"
 	sessionPurp        = "session" // sealed's purpose for session cookies (SPEC.md)
@@ -145,9 +145,7 @@ func newSealedCase(shape Shape) (*sealedCase, error) {
 func (c *sealedCase) Header() string { return c.header }
 
 // Read: LoadHeader (parse the header, reassemble the chunks, decode,
-// open, index the payload's keys, check the times), Get[string], and
-// Release (the middleware's end of request: the decode buffer goes back
-// to its pool).
+// open, index the payload's keys, check the times) and Get[string].
 func (c *sealedCase) Read(header string) (string, error) {
 	s, err := c.m.LoadHeader(context.Background(), header)
 	if err != nil {
@@ -157,7 +155,6 @@ func (c *sealedCase) Read(header string) (string, error) {
 	if err == nil && !ok {
 		err = errors.New("sealed: no email in the session")
 	}
-	s.Release()
 	return v, err
 }
 
@@ -176,8 +173,8 @@ func (c *sealedCase) Prepare(n int) error {
 }
 
 // Write: Set("email") on a session loaded from the case's cookie (by
-// Prepare, or here when none is ready: lib=sealed-load-write), SaveLines,
-// and Release.
+// Prepare, or here when none is ready: lib=sealed-load-write) and
+// SaveLines.
 func (c *sealedCase) Write(email string) ([]string, error) {
 	var s *sealed.Session
 	if n := len(c.ready); n > 0 {
@@ -193,9 +190,7 @@ func (c *sealedCase) Write(email string) ([]string, error) {
 	if err := s.Set("email", email); err != nil {
 		return nil, err
 	}
-	lines, err := c.m.SaveLines(context.Background(), s)
-	s.Release()
-	return lines, err
+	return c.m.SaveLines(context.Background(), s)
 }
 
 // Payload returns the plaintext sealed seals for the session in header:

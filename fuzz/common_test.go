@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"math"
 	"os"
@@ -521,6 +522,15 @@ func requireSessionIs(t *testing.T, s *sealed.Session, p *refPayload) {
 	}
 }
 
+// flashes reads and removes s's flash messages, which a session not yet
+// saved always gives.
+func flashes(t *testing.T, s *sealed.Session) []string {
+	t.Helper()
+	fl, err := s.Flashes()
+	require.NoError(t, err)
+	return fl
+}
+
 func sameStrings(a, b []string) bool {
 	if len(a) != len(b) {
 		return false
@@ -543,8 +553,9 @@ func sameStrings(a, b []string) bool {
 
 // poolFill fills pool session i, whose blob value has size bytes.
 func poolFill(s *sealed.Session, i, size int) error {
-	s.SetSubject("user-" + strconv.Itoa(i))
-	s.AddFlash("hello")
+	if err := errors.Join(s.SetSubject("user-"+strconv.Itoa(i)), s.AddFlash("hello")); err != nil {
+		return err
+	}
 	if err := s.Set("user", "alice"); err != nil {
 		return err
 	}

@@ -205,9 +205,9 @@ var fills = []struct {
 		must(s.Set("visits", 3))
 	}},
 	{"subject-flashes", func(s *sealed.Session) {
-		s.SetSubject("user-42")
-		s.AddFlash("saved")
-		s.AddFlash("welcome back, ünïcødé ✓")
+		must(s.SetSubject("user-42"))
+		must(s.AddFlash("saved"))
+		must(s.AddFlash("welcome back, ünïcødé ✓"))
 	}},
 	{"types", func(s *sealed.Session) {
 		must(s.Set("neg", -123456789))
@@ -243,7 +243,7 @@ var fills = []struct {
 	{"widest", func(s *sealed.Session) {
 		must(s.Set("wide", make([]int, sealed.MaxItems)))
 	}},
-	{"subject-only", func(s *sealed.Session) { s.SetSubject("x") }},
+	{"subject-only", func(s *sealed.Session) { must(s.SetSubject("x")) }},
 	{"3k", func(s *sealed.Session) { must(s.Set("blob", pseudo(3000, 1))) }},
 	{"6k", func(s *sealed.Session) { must(s.Set("blob", pseudo(6000, 2))) }},
 	{"10k", func(s *sealed.Session) { must(s.Set("blob", pseudo(10000, 3))) }},
@@ -450,8 +450,8 @@ var (
 )
 
 func poolFill(s *sealed.Session, i, size int) {
-	s.SetSubject(fmt.Sprintf("user-%d", i))
-	s.AddFlash("hello")
+	must(s.SetSubject(fmt.Sprintf("user-%d", i)))
+	must(s.AddFlash("hello"))
 	must(s.Set("user", "alice"))
 	blob := make([]byte, size)
 	for j := range blob {

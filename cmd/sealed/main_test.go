@@ -283,7 +283,7 @@ func session(t *testing.T, keys []sealed.Key, opts *sealed.Options, values map[s
 	for k, v := range values {
 		require.NoError(t, s.Set(k, v))
 	}
-	s.SetSubject("user-42")
+	require.NoError(t, s.SetSubject("user-42"))
 	lines, err := m.SaveLines(ctx, s)
 	require.NoError(t, err)
 	require.NotEmpty(t, lines)

@@ -268,7 +268,12 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user, _, _ := sealed.Get[string](s, "user")
-	d := homeData{Visits: visits, User: user, Flashes: s.Flashes()}
+	flashes, err := s.Flashes()
+	if err != nil {
+		a.fail(w, "read flashes", err)
+		return
+	}
+	d := homeData{Visits: visits, User: user, Flashes: flashes}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if err := page.Execute(w, d); err != nil {
 		a.logger.Error("render", "err", err)
@@ -289,14 +294,20 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	// login by someone else (a cookie planted on this browser) or seen by
 	// someone else. A new ID at the moment privileges change makes any
 	// earlier copy worthless; with a revocation list the old ID is revoked
-	// when the response is written.
-	s.CycleID()
-	s.SetSubject(name) // whom the session belongs to: RevokeSubject uses it
+	// when the response is written. SetSubject records whom the session
+	// belongs to, for RevokeSubject. A login without either is refused.
+	if err := errors.Join(s.CycleID(), s.SetSubject(name)); err != nil {
+		a.fail(w, "login", err)
+		return
+	}
 	if err := s.Set("user", name); err != nil {
 		a.fail(w, "set user", err)
 		return
 	}
-	s.AddFlash("welcome, " + name)
+	if err := s.AddFlash("welcome, " + name); err != nil {
+		a.fail(w, "add flash", err)
+		return
+	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
@@ -307,8 +318,14 @@ func (a *app) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	// Revokes this session's ID and expires its cookies. Writing to the
 	// session afterwards (the flash) starts a new, anonymous one.
-	s.Invalidate()
-	s.AddFlash("logged out")
+	if err := s.Invalidate(); err != nil {
+		a.fail(w, "logout", err)
+		return
+	}
+	if err := s.AddFlash("logged out"); err != nil {
+		a.fail(w, "add flash", err)
+		return
+	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
@@ -319,7 +336,10 @@ func (a *app) logoutEverywhere(w http.ResponseWriter, r *http.Request) {
 	}
 	subject := s.Subject()
 	if subject == "" {
-		s.AddFlash("not logged in")
+		if err := s.AddFlash("not logged in"); err != nil {
+			a.fail(w, "add flash", err)
+			return
+		}
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
@@ -330,8 +350,14 @@ func (a *app) logoutEverywhere(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "could not log out everywhere; try again", http.StatusServiceUnavailable)
 		return
 	}
-	s.Invalidate()
-	s.AddFlash("logged out everywhere")
+	if err := s.Invalidate(); err != nil {
+		a.fail(w, "logout everywhere", err)
+		return
+	}
+	if err := s.AddFlash("logged out everywhere"); err != nil {
+		a.fail(w, "add flash", err)
+		return
+	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 

@@ -1,8 +1,9 @@
 // Command cart is a shopping cart kept in the session, to show what happens
 // as a session grows: it spreads over several cookies (chunks) within a
 // Budget, and when it would exceed the budget the application is told
-// (sealed.ErrTooLarge) before anything is sent, undoes the change and
-// says "cart is full". The client keeps its cart as it was.
+// (a *sealed.TooLargeError) before anything is sent, undoes the change
+// and says "cart is full" and by how many bytes. The client keeps its cart
+// as it was.
 //
 // Run it from the repository root:
 //
@@ -136,7 +137,7 @@ var page = template.Must(template.New("cart").Parse(`<!doctype html>
 <head><meta charset="utf-8"><title>cart</title></head>
 <body>
 <h1>Your cart</h1>
-{{if .Full}}<p id="full"><strong>Your cart is full: the last item was not added.</strong></p>
+{{if .Full}}<p id="full"><strong>Your cart is full: it would need <span id="over">{{.Over}}</span> more bytes of cookie. The last item was not added.</strong></p>
 {{end}}<p>Lines in the cart: <span id="lines">{{len .Items}}</span></p>
 <ol>
 {{range .Items}}<li>{{.Qty}} × {{.Name}}{{if .Note}}, gift message: <q>{{.Note}}</q>{{end}}</li>
@@ -165,6 +166,7 @@ type product struct{ SKU, Name string }
 
 type pageData struct {
 	Full       bool
+	Over       int // by how many Cookie-header bytes the refused cart was too large
 	Items      []line
 	Cookies    int
 	Bytes      int
@@ -198,8 +200,12 @@ func isChunk(cname, name string) bool {
 	return err == nil
 }
 
-func (a *app) render(w http.ResponseWriter, r *http.Request, cart []item, full bool) {
-	d := pageData{Full: full, BudgetName: a.budgetName, Budget: a.budget}
+// render shows cart; full, when not nil, is why the last item was refused.
+func (a *app) render(w http.ResponseWriter, r *http.Request, cart []item, full *sealed.TooLargeError) {
+	d := pageData{Full: full != nil, BudgetName: a.budgetName, Budget: a.budget}
+	if full != nil {
+		d.Over = full.Bytes - full.Limit
+	}
 	d.Cookies, d.Bytes = sessionCookies(r, a.m.CookieName())
 	for _, it := range cart {
 		d.Items = append(d.Items, line{Qty: it.Qty, Name: catalogue[it.SKU], Note: it.Note})
@@ -209,7 +215,7 @@ func (a *app) render(w http.ResponseWriter, r *http.Request, cart []item, full b
 	}
 	sort.Slice(d.Catalogue, func(i, j int) bool { return d.Catalogue[i].SKU < d.Catalogue[j].SKU })
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if full {
+	if full != nil {
 		w.WriteHeader(http.StatusConflict)
 	}
 	if err := page.Execute(w, d); err != nil {
@@ -231,7 +237,7 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the middleware answers
 	}
-	a.render(w, r, cart(s), false)
+	a.render(w, r, cart(s), nil)
 }
 
 func (a *app) add(w http.ResponseWriter, r *http.Request) {
@@ -265,19 +271,20 @@ func (a *app) add(w http.ResponseWriter, r *http.Request) {
 	// which a session over budget can still be handled. Commit returns the
 	// error instead of handing it to the middleware's error handler.
 	err = a.m.Commit(r)
+	var tooLarge *sealed.TooLargeError
 	switch {
 	case err == nil:
 		http.Redirect(w, r, "/", http.StatusSeeOther)
-	case errors.Is(err, sealed.ErrTooLarge):
+	case errors.As(err, &tooLarge):
 		// Nothing was written. Put the previous cart back (the session
-		// stays open for changes after a failed Commit) and say so. The
-		// message goes in the page, not in a flash: a flash would make the
-		// session bigger still.
+		// stays open for changes after a failed Commit) and say so, with
+		// the numbers the error carries. The message goes in the page, not
+		// in a flash: a flash would make the session bigger still.
 		if err := s.Set("cart", old); err != nil {
 			a.fail(w, "restore cart", err)
 			return
 		}
-		a.render(w, r, old, true)
+		a.render(w, r, old, tooLarge)
 	default:
 		// Anything else (ErrUnavailable with a revocation list): return
 		// without writing, and the middleware's error handler answers and

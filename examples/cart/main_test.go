@@ -168,6 +168,35 @@ func TestCartFillsUp(t *testing.T) {
 	}
 }
 
+// TestFullCartSaysByHowMuch checks that the refusal gives the overshoot
+// from the *sealed.TooLargeError: more than nothing, and no more than the
+// refused line adds to the cookie, since the cart before it fitted.
+func TestFullCartSaysByHowMuch(t *testing.T) {
+	s := newShopper(t, "nginx")
+	s.fill()
+	before := field(t, s.home(), "bytes")
+
+	n := note()
+	resp, body := s.post("/add", url.Values{"sku": {"mug"}, "note": {n}})
+	if resp.StatusCode != http.StatusConflict {
+		t.Fatalf("a new line in a full cart: %d, want 409", resp.StatusCode)
+	}
+	over := field(t, body, "over")
+	if !strings.Contains(body, "it would need <span id=\"over\">"+strconv.Itoa(over)+"</span> more bytes of cookie") {
+		t.Fatalf("the full message does not say by how much:\n%s", body)
+	}
+	t.Logf("a line with a %d-byte note: the cart %d bytes too large", len(n), over)
+	// The line is its note and some 20 bytes of CBOR, base64-encoded
+	// (4/3), plus at most a new chunk's name, "=" and "; ".
+	most := (len(n)+20)*4/3 + 32
+	if over <= 0 || over > most {
+		t.Fatalf("the cart is %d bytes too large, want 1 to %d for a %d-byte note", over, most, len(n))
+	}
+	if after := field(t, s.home(), "bytes"); after != before {
+		t.Fatalf("the refused line changed the cookie from %d to %d bytes", before, after)
+	}
+}
+
 func TestLargeBudgetTakesMoreChunks(t *testing.T) {
 	s := newShopper(t, "large")
 	added, maxCookies := s.fill()

@@ -179,10 +179,15 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 		return // ErrUnavailable: the middleware answers 503
 	}
 	user, _, _ := sealed.Get[string](s, "user")
+	flashes, err := s.Flashes()
+	if err != nil {
+		a.fail(w, "read flashes", err)
+		return
+	}
 	data := struct {
 		User    string
 		Flashes []string
-	}{user, s.Flashes()}
+	}{user, flashes}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if err := page.Execute(w, data); err != nil {
 		a.logger.Error("render", "err", err)
@@ -199,10 +204,15 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	s.CycleID() // a new ID at login: an ID known before it is worthless
-	s.SetSubject(name)
+	// A new ID at login, so that an ID known before it is worthless, and
+	// the subject that RevokeSubject ends. A login without either is
+	// refused.
+	if err := errors.Join(s.CycleID(), s.SetSubject(name)); err != nil {
+		a.fail(w, "login", err)
+		return
+	}
 	if err := s.Set("user", name); err != nil {
-		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		a.fail(w, "set user", err)
 		return
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
@@ -213,8 +223,15 @@ func (a *app) logout(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	s.Invalidate() // this session's ID goes on the list in Redis
-	s.AddFlash("logged out on this device")
+	// This session's ID goes on the list in Redis when the response starts.
+	if err := s.Invalidate(); err != nil {
+		a.fail(w, "logout", err)
+		return
+	}
+	if err := s.AddFlash("logged out on this device"); err != nil {
+		a.fail(w, "add flash", err)
+		return
+	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
@@ -239,7 +256,19 @@ func (a *app) logoutEverywhere(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "could not log out everywhere; try again", code)
 		return
 	}
-	s.Invalidate()
-	s.AddFlash("logged out everywhere")
+	if err := s.Invalidate(); err != nil {
+		a.fail(w, "log out everywhere", err)
+		return
+	}
+	if err := s.AddFlash("logged out everywhere"); err != nil {
+		a.fail(w, "add flash", err)
+		return
+	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// fail answers 500 and logs the error (which never holds session values).
+func (a *app) fail(w http.ResponseWriter, what string, err error) {
+	a.logger.Error(what, "err", err)
+	http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 }

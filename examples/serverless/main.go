@@ -116,7 +116,10 @@ func (h *handler) handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 
 	var body any
 	if path == "/reset" {
-		s.Invalidate()
+		if err := s.Invalidate(); err != nil {
+			h.logger.Error("end session", "err", err)
+			return text(http.StatusInternalServerError), nil
+		}
 		body = map[string]string{"status": "reset"}
 	} else {
 		n, _, err := sealed.Get[int](s, "visits")
@@ -134,9 +137,6 @@ func (h *handler) handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	// SaveLines gives full Set-Cookie values, which an HTTP API sends as
 	// one Set-Cookie header each. None when nothing needs writing.
 	lines, err := h.m.SaveLines(ctx, s)
-	// The session is done with: its decode buffer can serve the next
-	// invocation. (Optional; the middleware does this on its own.)
-	s.Release()
 	if err != nil {
 		// ErrTooLarge or ErrUnavailable: nothing was saved and the client
 		// keeps its cookies.
