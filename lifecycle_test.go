@@ -88,25 +88,8 @@ func (c *lcClient) cookies() []*http.Cookie {
 	return c.c.Jar.Cookies(u)
 }
 
-// lcLog is a goroutine-safe log sink.
-type lcLog struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lcLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lcLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func (l *lcLog) logger() *slog.Logger {
+// lcLogger logs at debug level into l (lockedBuffer, revocation_test.go).
+func lcLogger(l *lockedBuffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
@@ -189,7 +172,7 @@ func TestErrorHandlerMayUseTheSession(t *testing.T) {
 			m = lcManager(t, lcKeys(t), sealed.Options{
 				Revocation: list,
 				Budget:     sealed.Budget{MaxBytes: 256, MaxChunks: 1},
-				Logger:     (&lcLog{}).logger(),
+				Logger:     lcLogger(&lockedBuffer{}),
 				ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 					s, _ := m.Session(r)
 					if s != nil {
@@ -258,8 +241,8 @@ func TestMutationsAfterResponseStartedReturnErrCommitted(t *testing.T) {
 	}
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) {
-			logs := &lcLog{}
-			m := lcManager(t, lcKeys(t), sealed.Options{Logger: logs.logger()})
+			logs := &lockedBuffer{}
+			m := lcManager(t, lcKeys(t), sealed.Options{Logger: lcLogger(logs)})
 			var got error
 			c := lcServe(t, m, func(w http.ResponseWriter, r *http.Request) {
 				s, _ := m.Session(r)
@@ -358,7 +341,7 @@ func TestDecryptedBytesNeverReachUserCodeAliased(t *testing.T) {
 // Item 5: a personalized page that only reads the session varies on
 // Cookie, and the error handler's answer is never cacheable.
 func TestCachingHeaders(t *testing.T) {
-	m := lcManager(t, lcKeys(t), sealed.Options{Budget: sealed.Budget{MaxBytes: 256, MaxChunks: 1}, Logger: (&lcLog{}).logger()})
+	m := lcManager(t, lcKeys(t), sealed.Options{Budget: sealed.Budget{MaxBytes: 256, MaxChunks: 1}, Logger: lcLogger(&lockedBuffer{})})
 	c := lcServe(t, m, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/static" {
 			io.WriteString(w, "no session here")
@@ -479,7 +462,7 @@ func TestOneCookieSerializer(t *testing.T) {
 // and reading is bounded by the budget in force.
 func TestLoweredBudgetNeverFailsReads(t *testing.T) {
 	keys := lcKeys(t)
-	clock := &lcClock{t: time.Now()}
+	clock := &testClock{t: time.Now()}
 	wide := sealed.Budget{MaxBytes: 8000, MaxChunks: 2, MaxLineBytes: 4096}
 	narrow := sealed.Budget{MaxBytes: 8000, MaxChunks: 2, MaxLineBytes: 2048}
 	big := strings.Repeat("x", 5000)
@@ -491,8 +474,8 @@ func TestLoweredBudgetNeverFailsReads(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, cookies, 2)
 
-	logs := &lcLog{}
-	reader := lcManager(t, keys, sealed.Options{Budget: narrow, Now: clock.Now, Logger: logs.logger()})
+	logs := &lockedBuffer{}
+	reader := lcManager(t, keys, sealed.Options{Budget: narrow, Now: clock.Now, Logger: lcLogger(logs)})
 	c := lcServe(t, reader, func(w http.ResponseWriter, r *http.Request) {
 		s, _ := reader.Session(r)
 		v, _, _ := sealed.Get[string](s, "big")
@@ -507,29 +490,12 @@ func TestLoweredBudgetNeverFailsReads(t *testing.T) {
 
 	// A cookie longer than the budget allows is refused before it is
 	// decoded or decrypted.
-	small := lcManager(t, keys, sealed.Options{Logger: logs.logger()}) // DefaultBudget: 6144 bytes
+	small := lcManager(t, keys, sealed.Options{Logger: lcLogger(logs)}) // DefaultBudget: 6144 bytes
 	forged := []*http.Cookie{{Name: "session", Value: "2." + strings.Repeat("A", 4000)}, {Name: "session.1", Value: strings.Repeat("A", 4000)}}
 	s, err = small.Load(t.Context(), forged)
 	require.NoError(t, err)
 	assert.True(t, s.IsNew())
 	assert.Contains(t, logs.String(), "reason=\"over budget\"")
-}
-
-type lcClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *lcClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *lcClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 // Item 7 and ErrTooLarge: the error says by how much.
@@ -620,7 +586,7 @@ func TestPurposeSeparatesApplications(t *testing.T) {
 // Item 10: revocation entries live by the Manager's clock, not the
 // backend's idea of the date.
 func TestRevocationFollowsTheManagerClock(t *testing.T) {
-	clock := &lcClock{t: time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)}
+	clock := &testClock{t: time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)}
 	m := lcManager(t, lcKeys(t), sealed.Options{Revocation: sealed.NewMemoryRevocationList(), Now: clock.Now})
 	c := lcServe(t, m, lcApp(t, m, func(s *sealed.Session) error { return s.Invalidate() }))
 	c.get("/login?u=alice", nil)
@@ -637,8 +603,8 @@ func TestLoginAfterRevokeSubjectSurvives(t *testing.T) {
 	list := sealed.NewMemoryRevocationList()
 	keys := lcKeys(t)
 	now := time.Now()
-	clockA := &lcClock{t: now}
-	clockB := &lcClock{t: now.Add(-30 * time.Second)}
+	clockA := &testClock{t: now}
+	clockB := &testClock{t: now.Add(-30 * time.Second)}
 	a := lcManager(t, keys, sealed.Options{Revocation: list, Now: clockA.Now})
 	b := lcManager(t, keys, sealed.Options{Revocation: list, Now: clockB.Now})
 

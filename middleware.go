@@ -46,15 +46,15 @@ func (m *Manager) Middleware(next http.Handler) http.Handler {
 		sw.cond.L = &sw.mu
 		sw.ctx = requestContext{Context: r.Context(), sw: sw}
 		sw.r = r.WithContext(&sw.ctx)
-		returned := false
+		finished := false
 		defer func() {
-			if !returned {
-				sw.abandon() // the handler panicked: nothing more is saved
+			if !finished {
+				sw.abandon() // a panic: nothing more is saved
 			}
 		}()
 		next.ServeHTTP(sw, sw.r)
-		returned = true
 		sw.commit(true)
+		finished = true
 	})
 }
 

@@ -318,12 +318,8 @@ func (a *app) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	// Revokes this session's ID and expires its cookies. Writing to the
 	// session afterwards (the flash) starts a new, anonymous one.
-	if err := s.Invalidate(); err != nil {
+	if err := errors.Join(s.Invalidate(), s.AddFlash("logged out")); err != nil {
 		a.fail(w, "logout", err)
-		return
-	}
-	if err := s.AddFlash("logged out"); err != nil {
-		a.fail(w, "add flash", err)
 		return
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
@@ -350,12 +346,8 @@ func (a *app) logoutEverywhere(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "could not log out everywhere; try again", http.StatusServiceUnavailable)
 		return
 	}
-	if err := s.Invalidate(); err != nil {
+	if err := errors.Join(s.Invalidate(), s.AddFlash("logged out everywhere")); err != nil {
 		a.fail(w, "logout everywhere", err)
-		return
-	}
-	if err := s.AddFlash("logged out everywhere"); err != nil {
-		a.fail(w, "add flash", err)
 		return
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)

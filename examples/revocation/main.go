@@ -224,12 +224,8 @@ func (a *app) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// This session's ID goes on the list in Redis when the response starts.
-	if err := s.Invalidate(); err != nil {
+	if err := errors.Join(s.Invalidate(), s.AddFlash("logged out on this device")); err != nil {
 		a.fail(w, "logout", err)
-		return
-	}
-	if err := s.AddFlash("logged out on this device"); err != nil {
-		a.fail(w, "add flash", err)
 		return
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
@@ -256,12 +252,8 @@ func (a *app) logoutEverywhere(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "could not log out everywhere; try again", code)
 		return
 	}
-	if err := s.Invalidate(); err != nil {
+	if err := errors.Join(s.Invalidate(), s.AddFlash("logged out everywhere")); err != nil {
 		a.fail(w, "log out everywhere", err)
-		return
-	}
-	if err := s.AddFlash("logged out everywhere"); err != nil {
-		a.fail(w, "add flash", err)
 		return
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
