@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -168,7 +169,7 @@ func TestErrorHandlerMayUseTheSession(t *testing.T) {
 		t.Run(trigger, func(t *testing.T) {
 			list := &lcDownList{MemoryRevocationList: sealed.NewMemoryRevocationList()}
 			var m *sealed.Manager
-			var seen error
+			var seen atomic.Value // the handler's goroutine writes it
 			m = lcManager(t, lcKeys(t), sealed.Options{
 				Revocation: list,
 				Budget:     sealed.Budget{MaxBytes: 256, MaxChunks: 1},
@@ -178,7 +179,7 @@ func TestErrorHandlerMayUseTheSession(t *testing.T) {
 					if s != nil {
 						_ = s.ID()
 					}
-					seen = m.Commit(r)
+					seen.Store(errors.Join(m.Commit(r)))
 					http.Error(w, "sorry", http.StatusServiceUnavailable)
 				},
 			})
@@ -204,7 +205,8 @@ func TestErrorHandlerMayUseTheSession(t *testing.T) {
 			select {
 			case res := <-done:
 				assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
-				assert.Error(t, seen, "Commit inside the error handler returns the error it answers")
+				err, _ := seen.Load().(error)
+				assert.Error(t, err, "Commit inside the error handler returns the error it answers")
 			case <-time.After(10 * time.Second):
 				t.Fatal("the request hangs: the error handler was called under a lock")
 			}
@@ -243,7 +245,7 @@ func TestMutationsAfterResponseStartedReturnErrCommitted(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			logs := &lockedBuffer{}
 			m := lcManager(t, lcKeys(t), sealed.Options{Logger: lcLogger(logs)})
-			var got error
+			got := make(chan error, 1)
 			c := lcServe(t, m, func(w http.ResponseWriter, r *http.Request) {
 				s, _ := m.Session(r)
 				if r.URL.Path == "/setup" {
@@ -253,11 +255,11 @@ func TestMutationsAfterResponseStartedReturnErrCommitted(t *testing.T) {
 					return
 				}
 				http.Redirect(w, r, "/", http.StatusSeeOther) // the response starts
-				got = call(s)
+				got <- call(s)
 			})
 			c.get("/setup", nil)
 			c.get("/", nil)
-			assert.ErrorIs(t, got, sealed.ErrCommitted)
+			assert.ErrorIs(t, <-got, sealed.ErrCommitted)
 			assert.Contains(t, logs.String(), "level=ERROR")
 		})
 	}
@@ -314,6 +316,8 @@ func TestDecryptedBytesNeverReachUserCodeAliased(t *testing.T) {
 	}
 	want, err := cbor.Marshal("alice-secret-0123456789")
 	require.NoError(t, err)
+	mu.Lock() // the handlers are done; the lock orders their writes before these reads
+	defer mu.Unlock()
 	assert.Equal(t, want, kept[0].raw, "what an Unmarshaler kept must not change after its request")
 
 	// Scribbling over what it kept does not change the session.
