@@ -88,6 +88,19 @@ func nesting(steps, levels int) error {
 	return nil
 }
 
+// enter puts the container k on the path below up, refusing it when it
+// is on the path already (a cycle) or when the path, counted with it, is
+// too deep.
+func enter(k pathKey, up *pathNode, steps, levels int) (pathNode, error) {
+	if up.has(k) {
+		return pathNode{}, errCyclic
+	}
+	if err := nesting(steps, levels); err != nil {
+		return pathNode{}, err
+	}
+	return pathNode{k, up}, nil
+}
+
 var (
 	typeStringAnyMap = reflect.TypeFor[map[string]any]()
 	typeAnySlice     = reflect.TypeFor[[]any]()
@@ -106,13 +119,10 @@ func walkAny(x any, up *pathNode, steps, levels int) error {
 			return nil
 		}
 		k := pathKey{p: reflect.ValueOf(x).UnsafePointer(), t: typeStringAnyMap}
-		if up.has(k) {
-			return errCyclic
-		}
-		if err := nesting(steps+1, levels+1); err != nil {
+		node, err := enter(k, up, steps+1, levels+1)
+		if err != nil {
 			return err
 		}
-		node := pathNode{k, up}
 		for _, e := range x {
 			if err := walkAny(e, &node, steps+2, levels+1); err != nil {
 				return err
@@ -124,13 +134,10 @@ func walkAny(x any, up *pathNode, steps, levels int) error {
 			return nil
 		}
 		k := pathKey{p: unsafe.Pointer(unsafe.SliceData(x)), t: typeAnySlice, n: len(x)}
-		if up.has(k) {
-			return errCyclic
-		}
-		if err := nesting(steps+1, levels+1); err != nil {
+		node, err := enter(k, up, steps+1, levels+1)
+		if err != nil {
 			return err
 		}
-		node := pathNode{k, up}
 		for _, e := range x {
 			if err := walkAny(e, &node, steps+2, levels+1); err != nil {
 				return err
@@ -171,13 +178,10 @@ func walkValue(v reflect.Value, up *pathNode, steps, levels int) error {
 			return nil
 		}
 		k := pathKey{p: v.UnsafePointer(), t: t}
-		if up.has(k) {
-			return errCyclic
-		}
-		if err := nesting(steps+1, levels); err != nil {
+		node, err := enter(k, up, steps+1, levels)
+		if err != nil {
 			return err
 		}
-		node := pathNode{k, up}
 		return walkValue(v.Elem(), &node, steps+1, levels)
 
 	case reflect.Map:
@@ -185,14 +189,11 @@ func walkValue(v reflect.Value, up *pathNode, steps, levels int) error {
 			return nil
 		}
 		k := pathKey{p: v.UnsafePointer(), t: t}
-		if up.has(k) {
-			return errCyclic
-		}
-		if err := nesting(steps+1, levels+1); err != nil {
+		node, err := enter(k, up, steps+1, levels+1)
+		if err != nil {
 			return err
 		}
 		p := planOf(t)
-		node := pathNode{k, up}
 		for it := v.MapRange(); it.Next(); {
 			if p.key {
 				if err := walkValue(it.Key(), &node, steps+1, levels+1); err != nil {
@@ -213,13 +214,10 @@ func walkValue(v reflect.Value, up *pathNode, steps, levels int) error {
 		}
 		n := v.Len()
 		k := pathKey{p: v.UnsafePointer(), t: t, n: n}
-		if up.has(k) {
-			return errCyclic
-		}
-		if err := nesting(steps+1, levels+1); err != nil {
+		node, err := enter(k, up, steps+1, levels+1)
+		if err != nil {
 			return err
 		}
-		node := pathNode{k, up}
 		for i := range n {
 			if err := walkValue(v.Index(i), &node, steps+1, levels+1); err != nil {
 				return err

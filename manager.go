@@ -422,8 +422,7 @@ func (m *Manager) checkTimes(now, issued time.Time, created int64) string {
 // fresh makes s a brand-new, empty session.
 func (m *Manager) fresh(s *Session, now time.Time, from origin) *Session {
 	s.from = from
-	s.d = decoded{id: newID(), created: now.UnixMilli(), entries: s.inl[:0]}
-	clear(s.inl[:])
+	s.restart(now)
 	return s
 }
 
@@ -576,8 +575,15 @@ func (m *Manager) seal(s *Session, now time.Time, unlessSame bool) ([]outCookie,
 // maxAge is the cookies' Max-Age in seconds: until the idle or the
 // absolute deadline, whichever comes first, and at least 1.
 func (m *Manager) maxAge(now time.Time, created int64) int {
-	left := min(m.idle, time.Duration(created-now.UnixMilli())*time.Millisecond+m.absolute)
-	return max(int(left/time.Second), 1)
+	return max(int(min(m.idle, m.absoluteLeft(now, created))/time.Second), 1)
+}
+
+// absoluteLeft is how long a session created at created (Unix ms) has
+// until its absolute timeout, at now. created is never far from now (a
+// session past its absolute timeout does not open), so this cannot
+// overflow.
+func (m *Manager) absoluteLeft(now time.Time, created int64) time.Duration {
+	return time.Duration(created-now.UnixMilli())*time.Millisecond + m.absolute
 }
 
 // expire appends deletions for the chunks in present from index from on.

@@ -70,7 +70,7 @@ func (m *Manager) revocationContext(ctx context.Context) (context.Context, conte
 // created at created (Unix ms) reaches its absolute timeout, with the skew,
 // on the Manager's clock.
 func (m *Manager) entryTTL(created int64) time.Duration {
-	return time.Duration(created-m.now().UnixMilli())*time.Millisecond + m.absolute + m.skew
+	return m.absoluteLeft(m.now(), created) + m.skew
 }
 
 // revokeAll revokes the IDs a CycleID or Invalidate left behind.

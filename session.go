@@ -420,12 +420,17 @@ func (s *Session) Invalidate() error {
 		return err
 	}
 	s.retire()
-	s.d = decoded{id: newID(), created: s.m.now().UnixMilli(), entries: s.inl[:0]}
-	clear(s.inl[:])
+	s.restart(s.m.now())
 	s.ended = true
 	s.login = false
 	s.dirty = true
 	return nil
+}
+
+// restart empties s into a new session with a new ID, created at now.
+func (s *Session) restart(now time.Time) {
+	s.d = decoded{id: newID(), created: now.UnixMilli(), entries: s.inl[:0]}
+	clear(s.inl[:])
 }
 
 // retire queues the client's ID for revocation, once. s.mu must be held.

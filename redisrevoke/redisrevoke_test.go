@@ -97,6 +97,17 @@ func newSite(t *testing.T, keys *sealed.Keyring, list *redisrevoke.List, opts se
 	return &site{m: m, srv: srv}
 }
 
+// fleet returns two servers of one application: the same keys, each its
+// own Redis client, one key prefix.
+func fleet(t *testing.T) (*site, *site) {
+	t.Helper()
+	keys, prefix := newKeys(t), uniquePrefix()
+	server := func() *site {
+		return newSite(t, keys, redisrevoke.New(newClient(t, shared.addr()), &redisrevoke.Options{Prefix: prefix}), sealed.Options{})
+	}
+	return server(), server()
+}
+
 func newKeys(t *testing.T) *sealed.Keyring {
 	t.Helper()
 	keys, err := sealed.NewKeyring(sealed.GenerateKey("k1"))
@@ -273,9 +284,7 @@ func tryReplay(t *testing.T, s *site, cookies []*http.Cookie) (response, error) 
 
 func TestRevocationSharedAcrossManagers(t *testing.T) {
 	needRedis(t)
-	keys, prefix := newKeys(t), uniquePrefix()
-	s1 := newSite(t, keys, redisrevoke.New(newClient(t, shared.addr()), &redisrevoke.Options{Prefix: prefix}), sealed.Options{})
-	s2 := newSite(t, keys, redisrevoke.New(newClient(t, shared.addr()), &redisrevoke.Options{Prefix: prefix}), sealed.Options{})
+	s1, s2 := fleet(t)
 
 	b := newBrowser(t)
 	b.login(s1, "alice")
@@ -304,9 +313,7 @@ func TestRevocationSharedAcrossManagers(t *testing.T) {
 // cookie taken before it is refused by every server.
 func TestRevocationLogoutWithFlash(t *testing.T) {
 	needRedis(t)
-	keys, prefix := newKeys(t), uniquePrefix()
-	s1 := newSite(t, keys, redisrevoke.New(newClient(t, shared.addr()), &redisrevoke.Options{Prefix: prefix}), sealed.Options{})
-	s2 := newSite(t, keys, redisrevoke.New(newClient(t, shared.addr()), &redisrevoke.Options{Prefix: prefix}), sealed.Options{})
+	s1, s2 := fleet(t)
 	b := newBrowser(t)
 	b.login(s1, "alice")
 	stolen := b.cookies(s1)
@@ -567,12 +574,9 @@ func TestRevocationRedisHung(t *testing.T) {
 func TestRevocationConcurrentLoad(t *testing.T) {
 	needRedis(t)
 	const workers, requests = 8, 50
-	keys, prefix := newKeys(t), uniquePrefix()
 	// Two servers on two clients, as in a fleet; each worker alternates.
-	sites := []*site{
-		newSite(t, keys, redisrevoke.New(newClient(t, shared.addr()), &redisrevoke.Options{Prefix: prefix}), sealed.Options{}),
-		newSite(t, keys, redisrevoke.New(newClient(t, shared.addr()), &redisrevoke.Options{Prefix: prefix}), sealed.Options{}),
-	}
+	s1, s2 := fleet(t)
+	sites := []*site{s1, s2}
 	start := time.Now()
 	var wg sync.WaitGroup
 	for w := range workers {
