@@ -636,3 +636,50 @@ func TestLoginAfterRevokeSubjectSurvives(t *testing.T) {
 	assert.Equal(t, "alice", subject(b, afterLagging), "a login on a lagging server survives")
 	assert.Equal(t, "alice", subject(a, afterLagging))
 }
+
+// An error handler that only logs leaves the handler's response as the
+// handler made it: the headers set aside for the error handler's answer
+// come back.
+func TestSilentErrorHandlerKeepsTheHandlersResponse(t *testing.T) {
+	var m *sealed.Manager
+	m = lcManager(t, lcKeys(t), sealed.Options{
+		Budget:       sealed.Budget{MaxBytes: 256, MaxChunks: 1},
+		Logger:       lcLogger(&lockedBuffer{}),
+		ErrorHandler: func(http.ResponseWriter, *http.Request, error) {},
+	})
+	c := lcServe(t, m, func(w http.ResponseWriter, r *http.Request) {
+		s, _ := m.Session(r)
+		s.Set("big", strings.Repeat("x", 1000))
+		w.Header().Set("Content-Type", "text/x-handler")
+		w.Header().Set("Cache-Control", "private, max-age=60")
+		io.WriteString(w, "handler body")
+	})
+	res, body := c.get("/", nil)
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Equal(t, "handler body", body)
+	assert.Equal(t, "text/x-handler", res.Header.Get("Content-Type"))
+	assert.Equal(t, []string{"private, max-age=60"}, res.Header.Values("Cache-Control"))
+	assert.Empty(t, res.Header.Values("Set-Cookie"), "the session was not saved")
+}
+
+// The lookup a login makes before its first seal fails closed like every
+// other revocation call: no cookie, 503; with fail-open the login goes
+// through.
+func TestLoginWhileRevocationListDown(t *testing.T) {
+	for _, failOpen := range []bool{false, true} {
+		list := &lcDownList{MemoryRevocationList: sealed.NewMemoryRevocationList(), down: true}
+		m := lcManager(t, lcKeys(t), sealed.Options{Revocation: list, RevocationFailOpen: failOpen, Logger: lcLogger(&lockedBuffer{})})
+		s, err := m.Load(t.Context(), nil) // no cookie: no lookup
+		require.NoError(t, err)
+		require.NoError(t, s.SetSubject("alice"))
+		cookies, err := m.Save(t.Context(), s)
+		if failOpen {
+			assert.NoError(t, err)
+			assert.NotEmpty(t, cookies)
+			continue
+		}
+		assert.ErrorIs(t, err, sealed.ErrUnavailable)
+		assert.Empty(t, cookies)
+		assert.NoError(t, s.Set("k", 1), "a failed save leaves the session open")
+	}
+}
