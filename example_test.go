@@ -12,27 +12,14 @@ import (
 )
 
 // devKeys returns a keyring with one fresh key. Real applications load
-// their keys (KeyringFromFile, KeyringFromEnv) so that sessions survive a
-// restart and every server shares them.
+// their keys (ParseKeyring, from a file or the environment) so that
+// sessions survive a restart and every server shares them.
 func devKeys() *sealed.Keyring {
 	keys, err := sealed.NewKeyring(sealed.GenerateKey("example"))
 	if err != nil {
 		panic(err)
 	}
 	return keys
-}
-
-// cookiePairs turns Set-Cookie lines into what a browser sends back: the
-// "name=value" pairs of the cookies not being expired.
-func cookiePairs(lines []string) []string {
-	var out []string
-	for _, l := range lines {
-		pair, attrs, _ := strings.Cut(l, ";")
-		if !strings.Contains(attrs, "Max-Age=0") {
-			out = append(out, pair)
-		}
-	}
-	return out
 }
 
 func ExampleNew() {
@@ -44,21 +31,29 @@ func ExampleNew() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(m.CookieName())
 
-	// Local development over plain http.
+	// Local development over plain http: no Secure, so no __Host- prefix.
 	dev, err := sealed.New(keys, &sealed.Options{AllowInsecure: true})
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(dev.CookieName())
+
+	// The cookie each writes for a session, without its value.
+	for _, m := range []*sealed.Manager{m, dev} {
+		s, _ := m.Load(context.Background())
+		s.Set("visits", 1)
+		lines, _ := m.Save(context.Background(), s)
+		name, _, _ := strings.Cut(lines[0], "=")
+		_, attrs, _ := strings.Cut(lines[0], ";")
+		fmt.Printf("%s:%s\n", name, attrs)
+	}
 
 	// Misconfiguration is an error that names the field.
 	_, err = sealed.New(keys, &sealed.Options{RenewFraction: 2})
 	fmt.Println(err)
 	// Output:
-	// __Host-session
-	// session
+	// __Host-session: Path=/; Max-Age=86400; HttpOnly; Secure; SameSite=Lax
+	// session: Path=/; Max-Age=86400; HttpOnly; SameSite=Lax
 	// sealed: Options.RenewFraction is 2, want a value in (0, 1]
 }
 
@@ -110,7 +105,7 @@ func ExampleGet() {
 	if err != nil {
 		panic(err)
 	}
-	s, err := m.Load(context.Background(), nil) // a new, empty session
+	s, err := m.Load(context.Background()) // no cookie: a new, empty session
 	if err != nil {
 		panic(err)
 	}
@@ -149,26 +144,26 @@ func ExampleSession_CycleID() {
 	}
 
 	// An anonymous visit starts a session.
-	s, _ := m.Load(ctx, nil)
+	s, _ := m.Load(ctx)
 	s.Set("cart", []string{"tea"})
-	beforeLogin, _ := m.SaveLines(ctx, s)
+	beforeLogin, _ := m.Save(ctx, s)
 
 	// At login, the same session gets a new ID: an ID planted or seen
 	// before login (session fixation) is worthless after it.
-	s, _ = m.LoadHeader(ctx, cookiePairs(beforeLogin)...)
+	s, _ = m.Load(ctx, cookiePairs(beforeLogin)...)
 	oldID := s.ID()
 	s.CycleID()
 	s.SetSubject("user-42")
-	afterLogin, _ := m.SaveLines(ctx, s)
+	afterLogin, _ := m.Save(ctx, s)
 	fmt.Println("ID changed:", s.ID() != oldID)
 
 	// The state came along.
-	s, _ = m.LoadHeader(ctx, cookiePairs(afterLogin)...)
+	s, _ = m.Load(ctx, cookiePairs(afterLogin)...)
 	cart, _, _ := sealed.Get[[]string](s, "cart")
 	fmt.Println("logged in as", s.Subject(), "with cart", cart)
 
 	// The pre-login cookie no longer opens a session.
-	s, _ = m.LoadHeader(ctx, cookiePairs(beforeLogin)...)
+	s, _ = m.Load(ctx, cookiePairs(beforeLogin)...)
 	fmt.Println("pre-login cookie gives a new session:", s.IsNew())
 	// Output:
 	// ID changed: true
@@ -177,23 +172,23 @@ func ExampleSession_CycleID() {
 }
 
 // Without net/http, as in an AWS Lambda handler behind an API Gateway HTTP
-// API: the event's Cookies go to LoadHeader, and SaveLines gives the
-// response's Cookies.
-func ExampleManager_SaveLines() {
+// API: the event's Cookies go to Load, and Save gives the response's
+// Cookies.
+func ExampleManager_Save() {
 	ctx := context.Background()
-	m, err := sealed.New(devKeys(), &sealed.Options{Budget: sealed.BudgetAPIGatewayHTTP})
+	m, err := sealed.New(devKeys(), &sealed.Options{Budget: sealed.BudgetAPIGatewayHTTP()})
 	if err != nil {
 		panic(err)
 	}
 	handle := func(requestCookies []string) (responseCookies []string) {
-		s, err := m.LoadHeader(ctx, requestCookies...)
+		s, err := m.Load(ctx, requestCookies...)
 		if err != nil {
 			panic(err) // only ErrUnavailable, with a revocation list
 		}
 		n, _, _ := sealed.Get[int](s, "visits")
 		s.Set("visits", n+1)
 		fmt.Println("visits:", n+1)
-		lines, err := m.SaveLines(ctx, s)
+		lines, err := m.Save(ctx, s)
 		if err != nil {
 			panic(err) // ErrTooLarge: nothing to send, the client keeps its cookies
 		}
@@ -213,36 +208,47 @@ func ExampleManager_SaveLines() {
 	// visits: 2
 }
 
-func ExampleParseJWKSet() {
+func ExampleParseKeyring() {
 	// A JWK Set as "sealed keygen" writes it, with two keys: the first
-	// seals, both open. These secrets are examples: never put real keys
-	// in source code.
+	// seals, both open. A server reads it from a file or the environment;
+	// these secrets are examples: never put real keys in source code.
 	const jwks = `{
 	  "keys": [
 	    {"kty": "oct", "kid": "2026-11-green", "k": "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA"},
 	    {"kty": "oct", "kid": "2026-05-blue", "k": "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8"}
 	  ]
 	}`
-	keys, err := sealed.ParseJWKSet([]byte(jwks))
+	keys, err := sealed.ParseKeyring([]byte(jwks))
 	if err != nil {
 		panic(err)
 	}
-	for _, k := range keys {
-		fmt.Println(k.ID, len(k.Secret), "bytes") // never print the secret
-	}
-	ring, err := sealed.NewKeyring(keys...)
+	ctx := context.Background()
+	m, err := sealed.New(keys, nil)
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println("primary:", ring.IDs()[0])
+	s, _ := m.Load(ctx)
+	s.Set("user", "ada")
+	lines, _ := m.Save(ctx, s)
+
+	// The first key sealed it: a server that has only that key opens it.
+	green, err := sealed.ParseKeyring([]byte(`{"keys":[{"kty":"oct","kid":"2026-11-green","k":"AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA"}]}`))
+	if err != nil {
+		panic(err)
+	}
+	mg, err := sealed.New(green, nil)
+	if err != nil {
+		panic(err)
+	}
+	s, _ = mg.Load(ctx, cookiePairs(lines)...)
+	user, _, _ := sealed.Get[string](s, "user")
+	fmt.Println("opened with the first key alone:", user)
 
 	// A key of the wrong size is refused, naming it.
-	_, err = sealed.ParseJWKSet([]byte(`{"keys":[{"kty":"oct","kid":"short","k":"AQID"}]}`))
+	_, err = sealed.ParseKeyring([]byte(`{"keys":[{"kty":"oct","kid":"short","k":"AQID"}]}`))
 	fmt.Println(err)
 	// Output:
-	// 2026-11-green 32 bytes
-	// 2026-05-blue 32 bytes
-	// primary: 2026-11-green
+	// opened with the first key alone: ada
 	// sealed: keyring: key "short": secret is 3 bytes, want 32
 }
 
@@ -267,21 +273,22 @@ func ExampleNewRotatingKeyring() {
 	}
 
 	// A session sealed under the old key.
-	s, _ := m.Load(ctx, nil)
+	s, _ := m.Load(ctx)
 	s.Set("user", "ada")
-	sealedOld, _ := m.SaveLines(ctx, s)
+	sealedOld, _ := m.Save(ctx, s)
 
 	// Promote a new key, keeping the old one to open existing cookies.
-	// (In a server: keys.ReloadFile(path) on SIGHUP or a file change.)
+	// (In a server: ParseKeyring of the new key file, then Swap, on
+	// SIGHUP or a file change.)
 	keys.Swap(ring(newKey, oldKey))
-	s, _ = m.LoadHeader(ctx, cookiePairs(sealedOld)...)
+	s, _ = m.Load(ctx, cookiePairs(sealedOld)...)
 	user, _, _ := sealed.Get[string](s, "user")
-	resealed, _ := m.SaveLines(ctx, s) // nothing changed, but the key did
+	resealed, _ := m.Save(ctx, s) // nothing changed, but the key did
 	fmt.Println("old cookie opens:", user, "- re-sealed:", len(resealed) > 0)
 
 	// Retire the old key: the re-sealed cookie still opens.
 	keys.Swap(ring(newKey))
-	s, _ = m.LoadHeader(ctx, cookiePairs(resealed)...)
+	s, _ = m.Load(ctx, cookiePairs(resealed)...)
 	user, _, _ = sealed.Get[string](s, "user")
 	fmt.Println("re-sealed cookie opens:", user)
 	// Output:

@@ -1,35 +1,77 @@
-package sealed
+package sealed_test
 
 import (
-	"bytes"
+	"context"
 	"fmt"
-	"os"
-	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
-	"time"
 
+	"github.com/sealedgo/sealed"
+	"github.com/sealedgo/sealed/internal/envelope"
+	"github.com/sealedgo/sealed/internal/jwk"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
+// krSaved returns the "name=value" pairs of a session holding v="hello"
+// saved by m.
+func krSaved(t testing.TB, m *sealed.Manager) []string {
+	t.Helper()
+	ctx := context.Background()
+	s, err := m.Load(ctx)
+	require.NoError(t, err)
+	require.NoError(t, s.Set("v", "hello"))
+	lines, err := m.Save(ctx, s)
+	require.NoError(t, err)
+	return ckPairs(t, lines)
+}
+
+// krOpens reports whether m opens the cookie pairs as a session holding
+// v="hello".
+func krOpens(t testing.TB, m *sealed.Manager, pairs []string) bool {
+	t.Helper()
+	s, err := m.Load(context.Background(), pairs...)
+	require.NoError(t, err)
+	if s.IsNew() {
+		return false
+	}
+	v, ok, err := sealed.Get[string](s, "v")
+	require.NoError(t, err)
+	return ok && v == "hello"
+}
+
+func krManager(t testing.TB, keys sealed.KeySource) *sealed.Manager {
+	t.Helper()
+	return sealed.NewTestManager(t, keys, &sealed.Options{AllowInsecure: true})
+}
+
+func krRing(t testing.TB, keys ...sealed.Key) *sealed.Keyring {
+	t.Helper()
+	r, err := sealed.NewKeyring(keys...)
+	require.NoError(t, err)
+	return r
+}
+
 func TestNewKeyringRejects(t *testing.T) {
-	good := GenerateKey("good")
+	good := sealed.GenerateKey("good")
 	cases := []struct {
 		name string
-		keys []Key
+		keys []sealed.Key
 		want string // substring of the error; names the key
 	}{
 		{"empty ring", nil, "no keys"},
-		{"empty id", []Key{{ID: "", Secret: good.Secret}}, "key 0: empty id"},
-		{"short secret", []Key{good, {ID: "short", Secret: make([]byte, 31)}}, `key "short": secret is 31 bytes, want 32`},
-		{"long secret", []Key{{ID: "long", Secret: make([]byte, 33)}}, `key "long": secret is 33 bytes`},
-		{"zero secret", []Key{{ID: "zero", Secret: make([]byte, 32)}}, `key "zero": secret is all zeros`},
-		{"duplicate id", []Key{good, GenerateKey("good")}, `duplicate key id "good"`},
+		{"empty id", []sealed.Key{{ID: "", Secret: good.Secret}}, "key 0: empty id"},
+		{"short secret", []sealed.Key{good, {ID: "short", Secret: make([]byte, 31)}}, `key "short": secret is 31 bytes, want 32`},
+		{"long secret", []sealed.Key{{ID: "long", Secret: make([]byte, 33)}}, `key "long": secret is 33 bytes`},
+		{"zero secret", []sealed.Key{{ID: "zero", Secret: make([]byte, 32)}}, `key "zero": secret is all zeros`},
+		{"duplicate id", []sealed.Key{good, sealed.GenerateKey("good")}, `duplicate key id "good"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := NewKeyring(c.keys...)
+			_, err := sealed.NewKeyring(c.keys...)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), c.want)
 		})
@@ -40,137 +82,162 @@ func TestNewKeyringRejects(t *testing.T) {
 // colliding pair is found by brute force (about 2^16 ids by the birthday
 // bound), so the test exercises the real derivation.
 func TestNewKeyringRejectsKeyIDCollision(t *testing.T) {
-	seen := map[[KeyIDSize]byte]string{}
+	seen := map[[envelope.KeyIDSize]byte]string{}
 	var a, b string
 	for i := 0; ; i++ {
 		id := fmt.Sprintf("k%d", i)
-		kid := keyIDOf(id)
+		kid := envelope.KeyID(id)
 		if prev, ok := seen[kid]; ok {
 			a, b = prev, id
 			break
 		}
 		seen[kid] = id
 	}
-	_, err := NewKeyring(GenerateKey(a), GenerateKey(b))
+	_, err := sealed.NewKeyring(sealed.GenerateKey(a), sealed.GenerateKey(b))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), fmt.Sprintf("%q and %q", a, b))
 }
 
 func TestKeyringCopiesSecrets(t *testing.T) {
-	k := GenerateKey("k")
-	r, err := NewKeyring(k)
-	require.NoError(t, err)
-	s, err := r.Seal("c", "p", time.Now(), []byte("x"))
-	require.NoError(t, err)
+	k := sealed.GenerateKey("k")
+	m := krManager(t, krRing(t, k))
+	pairs := krSaved(t, m)
 	for i := range k.Secret {
 		k.Secret[i] = 0xff // the caller reuses its buffer
 	}
-	_, _, err = r.Open("c", "p", s)
-	assert.NoError(t, err)
+	assert.True(t, krOpens(t, m, pairs))
 }
 
-func TestJWKSetRoundTrip(t *testing.T) {
-	keys := []Key{GenerateKey("2026-11"), GenerateKey("2026-05")}
-	doc, err := MarshalJWKSet(keys)
+// ParseKeyring takes the keys of a JWK Set in order: the first seals, all
+// open.
+func TestParseKeyring(t *testing.T) {
+	primary, older := sealed.GenerateKey("2026-11"), sealed.GenerateKey("2026-05")
+	doc, err := jwk.Marshal([]jwk.Key{{ID: primary.ID, Secret: primary.Secret}, {ID: older.ID, Secret: older.Secret}})
 	require.NoError(t, err)
-	assert.Contains(t, string(doc), `"kty": "oct"`)
-	got, err := ParseJWKSet(doc)
+	parsed, err := sealed.ParseKeyring(doc)
 	require.NoError(t, err)
-	require.Len(t, got, 2)
-	for i := range keys {
-		assert.Equal(t, keys[i].ID, got[i].ID)
-		assert.True(t, bytes.Equal(keys[i].Secret, got[i].Secret))
+	m := krManager(t, parsed)
+
+	pairs := krSaved(t, m)
+	assert.True(t, krOpens(t, krManager(t, krRing(t, primary)), pairs), "the first key seals")
+	assert.False(t, krOpens(t, krManager(t, krRing(t, older)), pairs))
+	assert.True(t, krOpens(t, m, krSaved(t, krManager(t, krRing(t, older)))), "every key opens")
+
+	_, err = sealed.ParseKeyring([]byte(`{"keys":[]}`))
+	assert.ErrorContains(t, err, "no keys")
+}
+
+// Rotation from a reloaded JWK Set: a set that does not parse changes
+// nothing, and values sealed before a good swap still open after it, under
+// the retired key, and are sealed again under the new primary.
+func TestRotatingKeyringSwap(t *testing.T) {
+	ctx := context.Background()
+	old, next := sealed.GenerateKey("old"), sealed.GenerateKey("next")
+	doc := func(keys ...sealed.Key) []byte {
+		var jk []jwk.Key
+		for _, k := range keys {
+			jk = append(jk, jwk.Key{ID: k.ID, Secret: k.Secret})
+		}
+		b, err := jwk.Marshal(jk)
+		require.NoError(t, err)
+		return b
 	}
-	r, err := ParseKeyring(doc)
+	r1, err := sealed.ParseKeyring(doc(old))
 	require.NoError(t, err)
-	assert.Equal(t, []string{"2026-11", "2026-05"}, r.IDs())
-}
-
-func TestParseJWKSetRejects(t *testing.T) {
-	k32 := "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8" // 32 bytes
-	k16 := "AAECAwQFBgcICQoLDA0ODw"                      // 16 bytes
-	cases := []struct{ name, doc, want string }{
-		{"not json", `{`, "JWK Set"},
-		{"no keys", `{"keys":[]}`, "no keys"},
-		{"missing kid", `{"keys":[{"kty":"oct","k":"` + k32 + `"}]}`, "key 0: missing kid"},
-		{"short key", `{"keys":[{"kty":"oct","kid":"a","k":"` + k16 + `"}]}`, `key "a": secret is 16 bytes, want 32`},
-		{"duplicate kid", `{"keys":[{"kty":"oct","kid":"a","k":"` + k32 + `"},{"kty":"oct","kid":"a","k":"` + k32 + `"}]}`, `duplicate key id "a"`},
-		{"not oct", `{"keys":[{"kty":"EC","kid":"e","crv":"P-256","x":"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4","y":"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM"}]}`, `kid "e"): kty must be "oct"`},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			_, err := ParseJWKSet([]byte(c.doc))
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), c.want)
-			assert.NotContains(t, err.Error(), k32, "errors must not echo secrets")
-		})
-	}
-}
-
-func TestKeyringFromFileAndEnv(t *testing.T) {
-	doc, err := MarshalJWKSet([]Key{GenerateKey("file-key")})
+	h, err := sealed.NewRotatingKeyring(r1)
 	require.NoError(t, err)
-	path := filepath.Join(t.TempDir(), "keys.json")
-	require.NoError(t, os.WriteFile(path, doc, 0o600))
+	assert.Same(t, r1, h.Current())
+	m := krManager(t, h)
+	pairs := krSaved(t, m)
 
-	r, err := KeyringFromFile(path)
-	require.NoError(t, err)
-	assert.Equal(t, []string{"file-key"}, r.IDs())
-
-	t.Setenv("SEALED_TEST_KEYS", string(doc))
-	r, err = KeyringFromEnv("SEALED_TEST_KEYS")
-	require.NoError(t, err)
-	assert.Equal(t, []string{"file-key"}, r.IDs())
-
-	_, err = KeyringFromEnv("SEALED_TEST_KEYS_UNSET")
-	assert.ErrorContains(t, err, "SEALED_TEST_KEYS_UNSET is not set")
-	_, err = KeyringFromFile(filepath.Join(t.TempDir(), "missing.json"))
-	assert.Error(t, err)
-	t.Setenv("SEALED_TEST_KEYS", `{"keys":[]}`)
-	_, err = KeyringFromEnv("SEALED_TEST_KEYS")
-	assert.ErrorContains(t, err, "SEALED_TEST_KEYS")
-}
-
-// Rotation by file: reload keeps the old ring in force when the new file is
-// broken, and values sealed before a good reload still open after it.
-func TestRotatingKeyringReloadFile(t *testing.T) {
-	old, next := GenerateKey("old"), GenerateKey("next")
-	path := filepath.Join(t.TempDir(), "keys.json")
-	write := func(doc string) { require.NoError(t, os.WriteFile(path, []byte(doc), 0o600)) }
-	doc1, _ := MarshalJWKSet([]Key{old})
-	write(string(doc1))
-	r1, err := KeyringFromFile(path)
-	require.NoError(t, err)
-	h, err := NewRotatingKeyring(r1)
-	require.NoError(t, err)
-	s, err := h.Current().Seal("c", "p", time.Now(), []byte("v"))
-	require.NoError(t, err)
-
-	write(`{"keys": [`) // a half-written file
-	require.Error(t, h.ReloadFile(path))
+	_, err = sealed.ParseKeyring([]byte(`{"keys": [`)) // a half-written file
+	require.Error(t, err)
 	assert.Same(t, r1, h.Current())
 
-	doc2, _ := MarshalJWKSet([]Key{next, old})
-	write(string(doc2))
-	require.NoError(t, h.ReloadFile(path))
-	assert.Equal(t, []string{"next", "old"}, h.Current().IDs())
-	_, info, err := h.Current().Open("c", "p", s)
+	r2, err := sealed.ParseKeyring(doc(next, old))
 	require.NoError(t, err)
-	assert.Equal(t, "old", info.KeyID)
-	assert.False(t, info.Primary, "opened under a retired key; the session layer re-seals")
+	require.NoError(t, h.Swap(r2))
+	assert.Same(t, r2, h.Current())
+	s, err := m.Load(ctx, pairs...)
+	require.NoError(t, err)
+	require.False(t, s.IsNew(), "opened under a retired key")
+	lines, err := m.Save(ctx, s)
+	require.NoError(t, err)
+	require.NotEmpty(t, lines, "a session opened under a retired key is sealed again, unchanged")
+	nextOnly := krManager(t, krRing(t, next))
+	assert.True(t, krOpens(t, nextOnly, ckPairs(t, lines)), "sealed again under the new primary")
+	assert.False(t, krOpens(t, nextOnly, pairs))
 
-	_, err = NewRotatingKeyring(nil)
+	_, err = sealed.NewRotatingKeyring(nil)
 	assert.Error(t, err)
+	assert.Error(t, h.Swap(nil))
+	assert.Error(t, h.Swap(&sealed.Keyring{}), "a keyring with no key")
+	assert.Same(t, r2, h.Current(), "a refused swap changes nothing")
 }
 
-func TestDerivedCipherCacheBounded(t *testing.T) {
-	r := testRing(t, "k")
-	for i := 0; i < 3*maxCachedPurposes; i++ {
-		p := strings.Repeat("p", i+1)
-		s, err := r.Seal("c", p, time.Now(), []byte("x"))
-		require.NoError(t, err)
-		_, _, err = r.Open("c", p, s)
-		require.NoError(t, err)
+// Save and load concurrently while the ring is swapped between two rings
+// that share the key used for sealing: no operation may fail.
+func TestConcurrentRotation(t *testing.T) {
+	ctx := context.Background()
+	a, b, c := sealed.GenerateKey("a"), sealed.GenerateKey("b"), sealed.GenerateKey("c")
+	r1 := krRing(t, a, b)
+	r2 := krRing(t, b, a, c) // b promoted, a kept for opening
+	holder, err := sealed.NewRotatingKeyring(r1)
+	require.NoError(t, err)
+	m := krManager(t, holder)
+
+	var failures, ops atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				// No require here: FailNow must not be called off the
+				// test's goroutine.
+				s, err := m.Load(ctx)
+				if err == nil {
+					err = s.Set("v", "hello")
+				}
+				var lines []string
+				if err == nil {
+					lines, err = m.Save(ctx, s)
+				}
+				if err == nil && len(lines) == 1 {
+					pair, _, _ := strings.Cut(lines[0], ";")
+					s, err = m.Load(ctx, pair)
+				}
+				if err != nil || len(lines) != 1 || s.IsNew() {
+					failures.Add(1)
+				} else if v, ok, err := sealed.Get[string](s, "v"); err != nil || !ok || v != "hello" {
+					failures.Add(1)
+				}
+				ops.Add(1)
+			}
+		}()
 	}
-	assert.LessOrEqual(t, len(*r.keys[0].derived.Load()), maxCachedPurposes)
+	// Keep swapping until both the workers and the swapper have done real
+	// work, however the scheduler interleaves them: either side alone can
+	// finish its share before the other runs.
+	swaps := 0
+	for ops.Load() < 20000 || swaps < 2000 {
+		if swaps%2 == 0 {
+			require.NoError(t, holder.Swap(r2))
+		} else {
+			require.NoError(t, holder.Swap(r1))
+		}
+		swaps++
+		if swaps%64 == 0 {
+			runtime.Gosched()
+		}
+	}
+	close(stop)
+	wg.Wait()
+	assert.Zero(t, failures.Load())
 }

@@ -54,9 +54,9 @@ const (
 )
 
 // ErrCommitted is returned by a change made after the session was saved:
-// after the middleware wrote the response headers, after Manager.Save, or
-// while a save is under way. The change is not made; the middleware also
-// logs it at error level.
+// after the middleware wrote the response headers, after [Manager.Save],
+// or while a save is under way. The change is not made, and it is logged
+// at error level.
 var ErrCommitted = errors.New("sealed: session modified after it was saved")
 
 // action is what a save writes.
@@ -106,7 +106,7 @@ func (s *Session) decide(now time.Time) action {
 			return writeNothing
 		}
 		return writeSession
-	case s.oldKey || now.Sub(s.issuedAt) >= s.m.renewAfter:
+	case s.oldKey || now.Sub(time.Unix(s.issuedAt, 0)) >= s.m.renewAfter:
 		if s.dirty {
 			return writeSession
 		}
@@ -127,6 +127,20 @@ func (s *Session) mutable(op string) error {
 	return ErrCommitted
 }
 
+// change runs f, a mutation named op, under the session's lock if the
+// session is open to changes; f reports whether it changed anything.
+func (s *Session) change(op string, f func() bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.mutable(op); err != nil {
+		return err
+	}
+	if f() {
+		s.dirty = true
+	}
+	return nil
+}
+
 // markCommitted closes the session to changes when nothing more can be
 // saved: the response went out without it (a failed save, a hijacked
 // connection, a panic, a session loaded after the headers were sent).
@@ -138,7 +152,7 @@ func (s *Session) markCommitted() {
 
 // IsNew reports whether the session was created by this request: no live
 // session cookie came with it (none, or one that was expired, revoked,
-// forged or garbled), or Invalidate ended the one that did.
+// forged or garbled), or [Session.Invalidate] ended the one that did.
 func (s *Session) IsNew() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -147,5 +161,5 @@ func (s *Session) IsNew() bool {
 
 // empty reports whether the session holds nothing worth a cookie.
 func (s *Session) empty() bool {
-	return len(s.d.entries) == 0 && len(s.d.flashes) == 0 && s.d.subject == ""
+	return len(s.d.Entries) == 0 && len(s.d.Flashes) == 0 && s.d.Subject == ""
 }

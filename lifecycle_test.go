@@ -5,18 +5,14 @@ package sealed_test
 // flash, an error handler that uses the session, calls after the response
 // started, decrypted memory reaching user code, caching, configuration
 // extremes, budgets, hijack and panic, purposes, revocation clocks) and
-// asserts what must happen instead. Helpers are prefixed lc.
+// asserts what must happen instead, through the harness (harness_test.go).
 
 import (
-	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"math"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,73 +26,9 @@ import (
 	"github.com/sealedgo/sealed"
 )
 
-func lcKeys(t testing.TB) *sealed.Keyring {
-	t.Helper()
-	k, err := sealed.NewKeyring(sealed.GenerateKey("k1"))
-	require.NoError(t, err)
-	return k
-}
-
-func lcManager(t testing.TB, keys *sealed.Keyring, opts sealed.Options) *sealed.Manager {
-	t.Helper()
-	opts.AllowInsecure = true // httptest servers speak plain http
-	m, err := sealed.New(keys, &opts)
-	require.NoError(t, err)
-	return m
-}
-
-// lcClient is a browser: a cookie jar against one test server.
-type lcClient struct {
-	t   *testing.T
-	c   *http.Client
-	srv *httptest.Server
-}
-
-func lcServe(t *testing.T, m *sealed.Manager, h http.HandlerFunc) *lcClient {
-	t.Helper()
-	srv := httptest.NewServer(m.Middleware(h))
-	t.Cleanup(srv.Close)
-	jar, err := cookiejar.New(nil)
-	require.NoError(t, err)
-	return &lcClient{t: t, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}, srv: srv}
-}
-
-// get requests path with the jar's cookies, or, when cookies is not nil,
-// with exactly those (a copy an attacker kept) and without the jar.
-func (c *lcClient) get(path string, cookies []*http.Cookie) (*http.Response, string) {
-	c.t.Helper()
-	req, err := http.NewRequest(http.MethodGet, c.srv.URL+path, nil)
-	require.NoError(c.t, err)
-	client := c.c
-	if cookies != nil {
-		client = &http.Client{}
-		for _, k := range cookies {
-			req.AddCookie(k)
-		}
-	}
-	res, err := client.Do(req)
-	require.NoError(c.t, err)
-	body, err := io.ReadAll(res.Body)
-	require.NoError(c.t, err)
-	res.Body.Close()
-	return res, string(body)
-}
-
-func (c *lcClient) cookies() []*http.Cookie {
-	u, _ := url.Parse(c.srv.URL)
-	return c.c.Jar.Cookies(u)
-}
-
-// lcLogger logs at debug level into l (lockedBuffer, revocation_test.go).
-func lcLogger(l *lockedBuffer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-// lcApp is a small site: /login?u=NAME, /whoami, and /logout, whose
+// lifecycleApp is a small site: /login?u=NAME, /whoami, and /logout, whose
 // steps (after the log-out itself) the test chooses.
-func lcApp(t *testing.T, m *sealed.Manager, logout func(s *sealed.Session) error) http.HandlerFunc {
+func lifecycleApp(t *testing.T, m *sealed.Manager, logout func(s *sealed.Session) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s, err := m.Session(r)
 		if err != nil {
@@ -131,9 +63,9 @@ func TestLogoutIsNeverUndone(t *testing.T) {
 			return err
 		},
 		"Invalidate CycleID": func(s *sealed.Session) error { return errors.Join(s.Invalidate(), s.CycleID()) },
-		"Invalidate Set RemoveRaw": func(s *sealed.Session) error {
+		"Invalidate Set Remove": func(s *sealed.Session) error {
 			err := errors.Join(s.Invalidate(), s.Set("t", 1))
-			_, _, rerr := s.RemoveRaw("t")
+			_, _, rerr := sealed.Remove[cbor.RawMessage](s, "t")
 			return errors.Join(err, rerr)
 		},
 		"Invalidate AddFlash": func(s *sealed.Session) error {
@@ -145,18 +77,19 @@ func TestLogoutIsNeverUndone(t *testing.T) {
 	}
 	for name, logout := range steps {
 		t.Run(name, func(t *testing.T) {
-			m := lcManager(t, lcKeys(t), sealed.Options{Revocation: sealed.NewMemoryRevocationList()})
-			c := lcServe(t, m, lcApp(t, m, logout))
-			c.get("/login?u=alice", nil)
-			_, who := c.get("/whoami", nil)
+			m := newManager(t, nil, sealed.Options{Revocation: sealed.NewMemoryRevocationList()})
+			srv := serve(t, m, lifecycleApp(t, m, logout))
+			c := srv.client(t)
+			c.get("/login?u=alice")
+			_, who := c.get("/whoami")
 			require.Equal(t, "alice", who)
 			kept := c.cookies()
 
-			res, _ := c.get("/logout", nil)
+			res, _ := c.get("/logout")
 			assert.NotEmpty(t, res.Header.Values("Set-Cookie"), "the logout response must replace or expire the session cookie")
-			_, who = c.get("/whoami", nil)
+			_, who = c.get("/whoami")
 			assert.NotEqual(t, "alice", who, "the browser is logged out")
-			_, who = c.get("/whoami", kept)
+			_, who = srv.replay(t, "/whoami", kept)
 			assert.Empty(t, who, "a copy of the cookie from before the logout must not open")
 		})
 	}
@@ -167,13 +100,12 @@ func TestLogoutIsNeverUndone(t *testing.T) {
 func TestErrorHandlerMayUseTheSession(t *testing.T) {
 	for _, trigger := range []string{"load unavailable", "save too large"} {
 		t.Run(trigger, func(t *testing.T) {
-			list := &lcDownList{MemoryRevocationList: sealed.NewMemoryRevocationList()}
+			list := newFaultyList()
 			var m *sealed.Manager
 			var seen atomic.Value // the handler's goroutine writes it
-			m = lcManager(t, lcKeys(t), sealed.Options{
+			m = newManager(t, nil, sealed.Options{
 				Revocation: list,
 				Budget:     sealed.Budget{MaxBytes: 256, MaxChunks: 1},
-				Logger:     lcLogger(&lockedBuffer{}),
 				ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 					s, _ := m.Session(r)
 					if s != nil {
@@ -183,7 +115,7 @@ func TestErrorHandlerMayUseTheSession(t *testing.T) {
 					http.Error(w, "sorry", http.StatusServiceUnavailable)
 				},
 			})
-			c := lcServe(t, m, func(w http.ResponseWriter, r *http.Request) {
+			c := serve(t, m, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				s, err := m.Session(r)
 				if err != nil {
 					return
@@ -193,15 +125,15 @@ func TestErrorHandlerMayUseTheSession(t *testing.T) {
 				} else {
 					s.Set("n", 1)
 				}
-			})
-			c.get("/", nil)
+			})).client(t)
+			c.get("/")
 			path := "/big"
 			if trigger == "load unavailable" {
-				list.down = true
+				list.down.Store(true)
 				path = "/"
 			}
 			done := make(chan *http.Response, 1)
-			go func() { res, _ := c.get(path, nil); done <- res }()
+			go func() { res, _ := c.get(path); done <- res }()
 			select {
 			case res := <-done:
 				assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
@@ -212,19 +144,6 @@ func TestErrorHandlerMayUseTheSession(t *testing.T) {
 			}
 		})
 	}
-}
-
-// lcDownList is an in-memory list whose lookups can fail.
-type lcDownList struct {
-	*sealed.MemoryRevocationList
-	down bool
-}
-
-func (l *lcDownList) Revoked(ctx context.Context, id, subject string, created time.Time) (bool, error) {
-	if l.down {
-		return false, errors.New("backend down")
-	}
-	return l.MemoryRevocationList.Revoked(ctx, id, subject, created)
 }
 
 // Item 3: calls that cannot take effect because the response started say
@@ -239,14 +158,14 @@ func TestMutationsAfterResponseStartedReturnErrCommitted(t *testing.T) {
 		"AddFlash":   func(s *sealed.Session) error { return s.AddFlash("hi") },
 		"Flashes":    func(s *sealed.Session) error { _, err := s.Flashes(); return err },
 		"Remove":     func(s *sealed.Session) error { _, _, err := sealed.Remove[int](s, "n"); return err },
-		"RemoveRaw":  func(s *sealed.Session) error { _, _, err := s.RemoveRaw("n"); return err },
+		"Remove raw": func(s *sealed.Session) error { _, _, err := sealed.Remove[cbor.RawMessage](s, "n"); return err },
 	}
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) {
-			logs := &lockedBuffer{}
-			m := lcManager(t, lcKeys(t), sealed.Options{Logger: lcLogger(logs)})
+			logs := &sealed.LogBuffer{}
+			m := newManager(t, nil, sealed.Options{Logger: logs.Logger()})
 			got := make(chan error, 1)
-			c := lcServe(t, m, func(w http.ResponseWriter, r *http.Request) {
+			c := serve(t, m, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				s, _ := m.Session(r)
 				if r.URL.Path == "/setup" {
 					s.SetSubject("alice")
@@ -256,9 +175,9 @@ func TestMutationsAfterResponseStartedReturnErrCommitted(t *testing.T) {
 				}
 				http.Redirect(w, r, "/", http.StatusSeeOther) // the response starts
 				got <- call(s)
-			})
-			c.get("/setup", nil)
-			c.get("/", nil)
+			})).client(t)
+			c.get("/setup")
+			c.get("/")
 			assert.ErrorIs(t, <-got, sealed.ErrCommitted)
 			assert.Contains(t, logs.String(), "level=ERROR")
 		})
@@ -285,7 +204,7 @@ func (k *keeper) UnmarshalCBOR(b []byte) error {
 // session's, not a pooled buffer's, and still intact after the request
 // ended and others ran. A session kept past its request still reads.
 func TestDecryptedBytesNeverReachUserCodeAliased(t *testing.T) {
-	m := lcManager(t, lcKeys(t), sealed.Options{})
+	m := newManager(t, nil, sealed.Options{})
 	var kept []*keeper
 	var keptSessions []*sealed.Session
 	var mu sync.Mutex
@@ -305,14 +224,14 @@ func TestDecryptedBytesNeverReachUserCodeAliased(t *testing.T) {
 		keptSessions = append(keptSessions, s)
 		mu.Unlock()
 	}
-	c := lcServe(t, m, h)
-	other := lcServe(t, m, h)
+	srv := serve(t, m, http.HandlerFunc(h))
+	c, other := srv.client(t), srv.client(t) // two browsers, two sessions
 
-	c.get("/?set=alice-secret-0123456789", nil)
-	c.get("/", nil)
-	other.get("/?set=bob-secret-abcdefghijk", nil)
+	c.get("/?set=alice-secret-0123456789")
+	c.get("/")
+	other.get("/?set=bob-secret-abcdefghijk")
 	for range 20 {
-		other.get("/", nil) // other sessions' reads reuse whatever was pooled
+		other.get("/") // other sessions' reads reuse whatever was pooled
 	}
 	want, err := cbor.Marshal("alice-secret-0123456789")
 	require.NoError(t, err)
@@ -345,8 +264,8 @@ func TestDecryptedBytesNeverReachUserCodeAliased(t *testing.T) {
 // Item 5: a personalized page that only reads the session varies on
 // Cookie, and the error handler's answer is never cacheable.
 func TestCachingHeaders(t *testing.T) {
-	m := lcManager(t, lcKeys(t), sealed.Options{Budget: sealed.Budget{MaxBytes: 256, MaxChunks: 1}, Logger: lcLogger(&lockedBuffer{})})
-	c := lcServe(t, m, func(w http.ResponseWriter, r *http.Request) {
+	m := newManager(t, nil, sealed.Options{Budget: sealed.Budget{MaxBytes: 256, MaxChunks: 1}})
+	c := serve(t, m, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/static" {
 			io.WriteString(w, "no session here")
 			return
@@ -363,17 +282,17 @@ func TestCachingHeaders(t *testing.T) {
 			w.Header().Set("Cache-Control", "public, max-age=3600")
 			io.WriteString(w, "cached?")
 		}
-	})
-	c.get("/login", nil)
-	res, body := c.get("/hello", nil)
+	})).client(t)
+	c.get("/login")
+	res, body := c.get("/hello")
 	require.Equal(t, "Hello, alice", body)
 	assert.Empty(t, res.Header.Values("Set-Cookie"), "a read-only request writes no cookie")
 	assert.Contains(t, res.Header.Values("Vary"), "Cookie")
 
-	res, _ = c.get("/static", nil)
+	res, _ = c.get("/static")
 	assert.NotContains(t, res.Header.Values("Vary"), "Cookie", "a handler that never loads the session does not vary on it")
 
-	res, _ = c.get("/big", nil)
+	res, _ = c.get("/big")
 	assert.Equal(t, http.StatusInternalServerError, res.StatusCode)
 	assert.Equal(t, []string{"no-store"}, res.Header.Values("Cache-Control"))
 }
@@ -381,7 +300,7 @@ func TestCachingHeaders(t *testing.T) {
 // Item 6: configuration extremes fail in New, naming the field; the
 // extremes that are allowed work.
 func TestConfigurationExtremes(t *testing.T) {
-	keys := lcKeys(t)
+	keys := sealed.NewTestKeys(t)
 	for field, opts := range map[string]sealed.Options{
 		"IdleTimeout":       {IdleTimeout: math.MaxInt64},
 		"AbsoluteTimeout":   {AbsoluteTimeout: math.MaxInt64},
@@ -399,16 +318,16 @@ func TestConfigurationExtremes(t *testing.T) {
 
 	// The longest timeouts browsers allow: a session opens again.
 	long := 400 * 24 * time.Hour
-	m := lcManager(t, keys, sealed.Options{IdleTimeout: long, AbsoluteTimeout: long})
-	s, err := m.Load(t.Context(), nil)
+	m := newManager(t, keys, sealed.Options{IdleTimeout: long, AbsoluteTimeout: long})
+	s, err := m.Load(t.Context())
 	require.NoError(t, err)
 	require.NoError(t, s.Set("k", 1))
 	cs, err := m.Save(t.Context(), s)
 	require.NoError(t, err)
-	again, err := m.Load(t.Context(), cs)
+	again, err := m.Load(t.Context(), cookiePairs(cs)...)
 	require.NoError(t, err)
 	assert.False(t, again.IsNew(), "a session under 400-day timeouts must open")
-	assert.Contains(t, cs[0].String(), "Max-Age=34560000")
+	assert.Contains(t, cs[0], "Max-Age=34560000")
 
 	// Not valid UTF-8: said so.
 	err = s.Set("k", "\xff")
@@ -430,25 +349,21 @@ func TestConfigurationExtremes(t *testing.T) {
 // Item 6: every path writes the same bytes, Domain with a leading dot
 // included.
 func TestOneCookieSerializer(t *testing.T) {
-	keys := lcKeys(t)
-	m, err := sealed.New(keys, &sealed.Options{Domain: ".example.com"})
+	keys := sealed.NewTestKeys(t)
+	m := sealed.NewTestManager(t, keys, &sealed.Options{Domain: ".example.com"})
+	s, err := m.Load(t.Context())
 	require.NoError(t, err)
-	state := func() *sealed.Session {
-		s, err := m.Load(t.Context(), nil)
+	require.NoError(t, s.Set("k", strings.Repeat("v", 4000))) // two chunks
+	lines, err := m.Save(t.Context(), s)
+	require.NoError(t, err)
+	require.Len(t, lines, 2)
+	for _, l := range lines {
+		c, err := http.ParseSetCookie(l)
 		require.NoError(t, err)
-		require.NoError(t, s.Set("k", strings.Repeat("v", 4000))) // two chunks
-		return s
-	}
-	cookies, err := m.Save(t.Context(), state())
-	require.NoError(t, err)
-	lines, err := m.SaveLines(t.Context(), state())
-	require.NoError(t, err)
-	require.Len(t, lines, len(cookies))
-	attrs := func(line string) string { _, a, _ := strings.Cut(line, ";"); return a }
-	for i := range cookies {
-		assert.Equal(t, attrs(cookies[i].String()), attrs(lines[i]), "Save and SaveLines serialize alike")
+		assert.Equal(t, c.String(), l, "Save writes what net/http writes for its cookie")
 	}
 	assert.Contains(t, lines[0], "; Domain=example.com;")
+	attrs := func(line string) string { _, a, _ := strings.Cut(line, ";"); return a }
 
 	rec := httptest.NewRecorder()
 	m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -465,28 +380,28 @@ func TestOneCookieSerializer(t *testing.T) {
 // Item 7: a session sealed under a larger budget is served, never a 500,
 // and reading is bounded by the budget in force.
 func TestLoweredBudgetNeverFailsReads(t *testing.T) {
-	keys := lcKeys(t)
-	clock := &testClock{t: time.Now()}
+	keys := sealed.NewTestKeys(t)
+	clock := sealed.NewClock(time.Time{})
 	wide := sealed.Budget{MaxBytes: 8000, MaxChunks: 2, MaxLineBytes: 4096}
 	narrow := sealed.Budget{MaxBytes: 8000, MaxChunks: 2, MaxLineBytes: 2048}
 	big := strings.Repeat("x", 5000)
 
-	writer := lcManager(t, keys, sealed.Options{Budget: wide, Now: clock.Now})
-	s, _ := writer.Load(t.Context(), nil)
+	writer := newManager(t, keys, sealed.Options{Budget: wide, Now: clock.Now})
+	s, _ := writer.Load(t.Context())
 	require.NoError(t, s.Set("big", big))
-	cookies, err := writer.Save(t.Context(), s)
+	lines, err := writer.Save(t.Context(), s)
 	require.NoError(t, err)
-	require.Len(t, cookies, 2)
+	require.Len(t, lines, 2)
 
-	logs := &lockedBuffer{}
-	reader := lcManager(t, keys, sealed.Options{Budget: narrow, Now: clock.Now, Logger: lcLogger(logs)})
-	c := lcServe(t, reader, func(w http.ResponseWriter, r *http.Request) {
+	logs := &sealed.LogBuffer{}
+	reader := newManager(t, keys, sealed.Options{Budget: narrow, Now: clock.Now, Logger: logs.Logger()})
+	srv := serve(t, reader, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, _ := reader.Session(r)
 		v, _, _ := sealed.Get[string](s, "big")
 		io.WriteString(w, v)
-	})
+	}))
 	clock.Advance(12 * time.Hour) // renewal is due
-	res, body := c.get("/", cookies)
+	res, body := srv.send(t, http.MethodGet, "/", strings.Join(cookiePairs(lines), "; "), "")
 	assert.Equal(t, http.StatusOK, res.StatusCode)
 	assert.Equal(t, big, body, "the session opens and is served")
 	assert.Empty(t, res.Header.Values("Set-Cookie"))
@@ -494,9 +409,8 @@ func TestLoweredBudgetNeverFailsReads(t *testing.T) {
 
 	// A cookie longer than the budget allows is refused before it is
 	// decoded or decrypted.
-	small := lcManager(t, keys, sealed.Options{Logger: lcLogger(logs)}) // DefaultBudget: 6144 bytes
-	forged := []*http.Cookie{{Name: "session", Value: "2." + strings.Repeat("A", 4000)}, {Name: "session.1", Value: strings.Repeat("A", 4000)}}
-	s, err = small.Load(t.Context(), forged)
+	small := newManager(t, keys, sealed.Options{Logger: logs.Logger()}) // the default budget: 6144 bytes
+	s, err = small.Load(t.Context(), "session=2."+strings.Repeat("A", 4000), "session.1="+strings.Repeat("A", 4000))
 	require.NoError(t, err)
 	assert.True(t, s.IsNew())
 	assert.Contains(t, logs.String(), "reason=\"over budget\"")
@@ -504,19 +418,20 @@ func TestLoweredBudgetNeverFailsReads(t *testing.T) {
 
 // Item 7 and ErrTooLarge: the error says by how much.
 func TestTooLargeErrorCarriesItsNumbers(t *testing.T) {
-	m := lcManager(t, lcKeys(t), sealed.Options{})
-	s, _ := m.Load(t.Context(), nil)
+	m := newManager(t, nil, sealed.Options{})
+	s, _ := m.Load(t.Context())
 	require.NoError(t, s.Set("big", strings.Repeat("x", 9000)))
 	_, err := m.Save(t.Context(), s)
 	require.ErrorIs(t, err, sealed.ErrTooLarge)
 	var tl *sealed.TooLargeError
 	require.ErrorAs(t, err, &tl)
 	assert.Greater(t, tl.Bytes, tl.Limit)
-	assert.LessOrEqual(t, tl.Limit, sealed.DefaultBudget.MaxBytes)
-	assert.Greater(t, tl.Limit, sealed.DefaultBudget.MaxBytes-200, "the limit is the largest session that fits")
+	const maxBytes = 6144 // the default budget's
+	assert.LessOrEqual(t, tl.Limit, maxBytes)
+	assert.Greater(t, tl.Limit, maxBytes-200, "the limit is the largest session that fits")
 
 	// The session is still open: undo and save.
-	_, _, err = s.RemoveRaw("big")
+	_, _, err = sealed.Remove[cbor.RawMessage](s, "big")
 	require.NoError(t, err)
 	require.NoError(t, s.Set("small", strings.Repeat("x", 4000)))
 	_, err = m.Save(t.Context(), s)
@@ -526,7 +441,7 @@ func TestTooLargeErrorCarriesItsNumbers(t *testing.T) {
 // Item 8: a hijack that fails leaves the session to the fallback
 // response; a panicking handler's session is closed to changes.
 func TestFailedHijackKeepsTheSession(t *testing.T) {
-	m := lcManager(t, lcKeys(t), sealed.Options{})
+	m := newManager(t, nil, sealed.Options{})
 	rec := httptest.NewRecorder() // cannot hijack, like an HTTP/2 stream
 	var setErr error
 	m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -542,7 +457,7 @@ func TestFailedHijackKeepsTheSession(t *testing.T) {
 }
 
 func TestPanickingHandlerClosesItsSession(t *testing.T) {
-	m := lcManager(t, lcKeys(t), sealed.Options{})
+	m := newManager(t, nil, sealed.Options{})
 	var kept *sealed.Session
 	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		kept, _ = m.Session(r)
@@ -563,26 +478,26 @@ func TestPanickingHandlerClosesItsSession(t *testing.T) {
 // Item 9: applications sharing a key set do not accept each other's
 // sessions when their purposes differ.
 func TestPurposeSeparatesApplications(t *testing.T) {
-	keys := lcKeys(t)
-	staging := lcManager(t, keys, sealed.Options{Purpose: "shop-staging"})
-	production := lcManager(t, keys, sealed.Options{Purpose: "shop-production"})
-	production2 := lcManager(t, keys, sealed.Options{Purpose: "shop-production"})
+	keys := sealed.NewTestKeys(t)
+	staging := newManager(t, keys, sealed.Options{Purpose: "shop-staging"})
+	production := newManager(t, keys, sealed.Options{Purpose: "shop-production"})
+	production2 := newManager(t, keys, sealed.Options{Purpose: "shop-production"})
 
-	s, _ := staging.Load(t.Context(), nil)
+	s, _ := staging.Load(t.Context())
 	require.NoError(t, s.SetSubject("admin"))
 	cookies, err := staging.Save(t.Context(), s)
 	require.NoError(t, err)
 
-	got, err := production.Load(t.Context(), cookies)
+	got, err := production.Load(t.Context(), cookiePairs(cookies)...)
 	require.NoError(t, err)
 	assert.True(t, got.IsNew(), "a staging session must not open in production")
 	assert.Empty(t, got.Subject())
 
-	s, _ = production.Load(t.Context(), nil)
+	s, _ = production.Load(t.Context())
 	require.NoError(t, s.SetSubject("alice"))
 	cookies, err = production.Save(t.Context(), s)
 	require.NoError(t, err)
-	got, err = production2.Load(t.Context(), cookies)
+	got, err = production2.Load(t.Context(), cookiePairs(cookies)...)
 	require.NoError(t, err)
 	assert.Equal(t, "alice", got.Subject(), "the same purpose opens")
 }
@@ -590,13 +505,14 @@ func TestPurposeSeparatesApplications(t *testing.T) {
 // Item 10: revocation entries live by the Manager's clock, not the
 // backend's idea of the date.
 func TestRevocationFollowsTheManagerClock(t *testing.T) {
-	clock := &testClock{t: time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)}
-	m := lcManager(t, lcKeys(t), sealed.Options{Revocation: sealed.NewMemoryRevocationList(), Now: clock.Now})
-	c := lcServe(t, m, lcApp(t, m, func(s *sealed.Session) error { return s.Invalidate() }))
-	c.get("/login?u=alice", nil)
+	clock := sealed.NewClock(time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC))
+	m := newManager(t, nil, sealed.Options{Revocation: sealed.NewMemoryRevocationList(), Now: clock.Now})
+	srv := serve(t, m, lifecycleApp(t, m, func(s *sealed.Session) error { return s.Invalidate() }))
+	c := srv.client(t)
+	c.get("/login?u=alice")
 	kept := c.cookies()
-	c.get("/logout", nil)
-	_, who := c.get("/whoami", kept)
+	c.get("/logout")
+	_, who := srv.replay(t, "/whoami", kept)
 	assert.Empty(t, who, "the logout must be recorded whatever the Manager's clock says")
 }
 
@@ -605,22 +521,21 @@ func TestRevocationFollowsTheManagerClock(t *testing.T) {
 // login in the same millisecond; and it does not sleep.
 func TestLoginAfterRevokeSubjectSurvives(t *testing.T) {
 	list := sealed.NewMemoryRevocationList()
-	keys := lcKeys(t)
-	now := time.Now()
-	clockA := &testClock{t: now}
-	clockB := &testClock{t: now.Add(-30 * time.Second)}
-	a := lcManager(t, keys, sealed.Options{Revocation: list, Now: clockA.Now})
-	b := lcManager(t, keys, sealed.Options{Revocation: list, Now: clockB.Now})
+	keys := sealed.NewTestKeys(t)
+	clockA := sealed.NewClock(sealed.Epoch)
+	clockB := sealed.NewClock(sealed.Epoch.Add(-30 * time.Second))
+	a := newManager(t, keys, sealed.Options{Revocation: list, Now: clockA.Now})
+	b := newManager(t, keys, sealed.Options{Revocation: list, Now: clockB.Now})
 
-	login := func(m *sealed.Manager) []*http.Cookie {
-		s, _ := m.Load(t.Context(), nil)
+	login := func(m *sealed.Manager) []string {
+		s, _ := m.Load(t.Context())
 		require.NoError(t, s.SetSubject("alice"))
 		cs, err := m.Save(t.Context(), s)
 		require.NoError(t, err)
 		return cs
 	}
-	subject := func(m *sealed.Manager, cs []*http.Cookie) string {
-		s, err := m.Load(t.Context(), cs)
+	subject := func(m *sealed.Manager, cs []string) string {
+		s, err := m.Load(t.Context(), cookiePairs(cs)...)
 		require.NoError(t, err)
 		return s.Subject()
 	}
@@ -641,20 +556,18 @@ func TestLoginAfterRevokeSubjectSurvives(t *testing.T) {
 // handler made it: the headers set aside for the error handler's answer
 // come back.
 func TestSilentErrorHandlerKeepsTheHandlersResponse(t *testing.T) {
-	var m *sealed.Manager
-	m = lcManager(t, lcKeys(t), sealed.Options{
+	m := newManager(t, nil, sealed.Options{
 		Budget:       sealed.Budget{MaxBytes: 256, MaxChunks: 1},
-		Logger:       lcLogger(&lockedBuffer{}),
 		ErrorHandler: func(http.ResponseWriter, *http.Request, error) {},
 	})
-	c := lcServe(t, m, func(w http.ResponseWriter, r *http.Request) {
+	c := serve(t, m, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, _ := m.Session(r)
 		s.Set("big", strings.Repeat("x", 1000))
 		w.Header().Set("Content-Type", "text/x-handler")
 		w.Header().Set("Cache-Control", "private, max-age=60")
 		io.WriteString(w, "handler body")
-	})
-	res, body := c.get("/", nil)
+	})).client(t)
+	res, body := c.get("/")
 	assert.Equal(t, http.StatusOK, res.StatusCode)
 	assert.Equal(t, "handler body", body)
 	assert.Equal(t, "text/x-handler", res.Header.Get("Content-Type"))
@@ -667,9 +580,10 @@ func TestSilentErrorHandlerKeepsTheHandlersResponse(t *testing.T) {
 // through.
 func TestLoginWhileRevocationListDown(t *testing.T) {
 	for _, failOpen := range []bool{false, true} {
-		list := &lcDownList{MemoryRevocationList: sealed.NewMemoryRevocationList(), down: true}
-		m := lcManager(t, lcKeys(t), sealed.Options{Revocation: list, RevocationFailOpen: failOpen, Logger: lcLogger(&lockedBuffer{})})
-		s, err := m.Load(t.Context(), nil) // no cookie: no lookup
+		list := newFaultyList()
+		list.down.Store(true)
+		m := newManager(t, nil, sealed.Options{Revocation: list, RevocationFailOpen: failOpen})
+		s, err := m.Load(t.Context()) // no cookie: no lookup
 		require.NoError(t, err)
 		require.NoError(t, s.SetSubject("alice"))
 		cookies, err := m.Save(t.Context(), s)

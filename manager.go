@@ -3,22 +3,18 @@ package sealed
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/bits"
 	"net/http"
-	"strings"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
-)
 
-// DefaultPurpose is the purpose sessions are sealed for when
-// Options.Purpose is empty; SPEC.md's key derivation and associated data
-// both include it.
-const DefaultPurpose = "session"
+	"github.com/sealedgo/sealed/internal/b64"
+	"github.com/sealedgo/sealed/internal/cookie"
+	"github.com/sealedgo/sealed/internal/envelope"
+	"github.com/sealedgo/sealed/internal/payload"
+)
 
 // Bounds on Options. Browsers cap a cookie's lifetime at 400 days
 // (RFC 6265bis, "Max-Age"), so a longer timeout could not be kept anyway;
@@ -32,25 +28,26 @@ const (
 
 // Defaults for Options fields left at their zero value.
 const (
-	DefaultIdleTimeout     = 24 * time.Hour
-	DefaultAbsoluteTimeout = 7 * 24 * time.Hour
-	DefaultClockSkew       = time.Minute
-	DefaultRenewFraction   = 0.25
-	DefaultRevocationWait  = time.Second
+	defaultPurpose         = "session"
+	defaultIdleTimeout     = 24 * time.Hour
+	defaultAbsoluteTimeout = 7 * 24 * time.Hour
+	defaultClockSkew       = time.Minute
+	defaultRenewFraction   = 0.25
+	defaultRevocationWait  = time.Second
 )
 
 // ErrUnavailable is returned, wrapping the backend's error, when the
-// revocation list cannot be asked or told in time. By default the request
+// [RevocationList] cannot be asked or told in time. By default the request
 // then fails closed: the middleware answers 503 and leaves the client's
 // cookies as they were.
 var ErrUnavailable = errors.New("sealed: revocation list unavailable")
 
-// ErrNoMiddleware is returned by Manager.Session and Manager.Commit for a
-// request that did not pass through that manager's Middleware.
+// ErrNoMiddleware is returned by [Manager.Session] and [Manager.Commit]
+// for a request that did not pass through that manager's Middleware.
 var ErrNoMiddleware = errors.New("sealed: request did not pass through the session middleware")
 
-// Options configures a Manager. The zero value of every field is safe and
-// means the default given with it; New(keys, nil) uses all defaults.
+// Options configures a [Manager]. The zero value of every field is safe
+// and means the default given with it; New(keys, nil) uses all defaults.
 type Options struct {
 	// CookieName names the session cookie (and, with a suffix ".1", ".2",
 	// ..., its further chunks). Default "__Host-session", which browsers
@@ -75,8 +72,8 @@ type Options struct {
 	// data): a session sealed for one purpose never opens under another.
 	// Give each application or environment that shares a key set its own
 	// ("shop-staging", "shop-production"), so that a staging cookie, where
-	// anyone may be admin, is worthless in production. Default
-	// DefaultPurpose ("session"). At most 255 bytes of UTF-8.
+	// anyone may be admin, is worthless in production. Default "session".
+	// At most 255 bytes of UTF-8.
 	Purpose string
 
 	// IdleTimeout ends a session not sealed again for this long. Default
@@ -95,17 +92,19 @@ type Options struct {
 	// ended by idleness in less than 75% of IdleTimeout. Must be in (0, 1].
 	RenewFraction float64
 
-	// Budget bounds the session's cookies. Default DefaultBudget.
+	// Budget bounds the session's cookies. Default: the zero [Budget],
+	// whose fields document their defaults; presets such as [BudgetNginx]
+	// fit particular front ends.
 	Budget Budget
 
-	// Revocation, when set, makes Invalidate and CycleID revoke the old
-	// session ID for real and lets RevokeSubject end every session of a
-	// subject, at the cost of one lookup per request that reads a session.
-	// Default nil: no revocation list (see the package documentation).
+	// Revocation, when set, makes [Session.Invalidate] and
+	// [Session.CycleID] revoke the old session ID for real and lets
+	// [Manager.RevokeSubject] end every session of a subject, at the cost
+	// of one lookup per request that reads a session. Default nil: none.
 	Revocation RevocationList
 	// RevocationFailOpen treats sessions as not revoked when the
 	// revocation list cannot be asked, and logs a warning each time.
-	// Default false: fail closed (ErrUnavailable, and a 503 from the
+	// Default false: fail closed ([ErrUnavailable], and a 503 from the
 	// middleware).
 	RevocationFailOpen bool
 	// RevocationTimeout bounds each call to the revocation list.
@@ -113,11 +112,11 @@ type Options struct {
 	RevocationTimeout time.Duration
 
 	// ErrorHandler is called by the middleware, before any header is
-	// written, when the session cannot be loaded (ErrUnavailable) or saved
-	// (ErrTooLarge, ErrUnavailable, ...). If it writes a response, the
+	// written, when the session cannot be loaded ([ErrUnavailable]) or
+	// saved ([ErrTooLarge], ErrUnavailable, ...). If it writes a response, the
 	// handler's own response is discarded, and the response is sent with
 	// "Cache-Control: no-store" whatever the handler had set. It is called
-	// with no lock held: it may call Manager.Session or Manager.Commit
+	// with no lock held: it may call [Manager.Session] or [Manager.Commit]
 	// (which then returns err). Default: 503 for ErrUnavailable, 500
 	// otherwise. Errors are logged either way.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
@@ -130,55 +129,23 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Manager loads and saves sessions. Create one with New and share it; it is
-// safe for concurrent use.
+// Manager loads and saves sessions. Create one with [New] and share it; it
+// is safe for concurrent use.
 type Manager struct {
-	keys        KeySource
-	name        string
-	path        string
-	domain      string
-	secure      bool
-	sameSite    http.SameSite
-	partitioned bool
+	keys KeySource
+	jar  *cookie.Jar
+	bind *envelope.Binding
 
 	idle, absolute, skew time.Duration
 	renewAfter           time.Duration
 
-	budget Budget
-
 	revocation RevocationList
 	failOpen   bool
 	revWait    time.Duration
-	purpose    string
 
 	errorHandler func(http.ResponseWriter, *http.Request, error)
 	logger       *slog.Logger
 	now          func() time.Time
-
-	suffix []byte   // associated data after the header: LP(name) || LP(purpose)
-	names  []string // the cookie name of each chunk the budget allows
-
-	// attrs caches the serialized attributes for the last Max-Age used:
-	// nearly every save uses the idle timeout's. delAttrs are those of a
-	// deletion.
-	attrs    atomic.Pointer[cachedAttrs]
-	delAttrs string
-}
-
-type cachedAttrs struct {
-	maxAge int
-	s      string
-}
-
-// cookieAttrsCached is cookieAttrs, from the cache when maxAge is the last
-// one asked for.
-func (m *Manager) cookieAttrsCached(maxAge int) string {
-	if c := m.attrs.Load(); c != nil && c.maxAge == maxAge {
-		return c.s
-	}
-	c := &cachedAttrs{maxAge: maxAge, s: m.cookieAttrs(maxAge)}
-	m.attrs.Store(c)
-	return c.s
 }
 
 // New returns a Manager that seals with keys. A nil opts means all
@@ -187,7 +154,7 @@ func New(keys KeySource, opts *Options) (*Manager, error) {
 	if keys == nil {
 		return nil, errors.New("sealed: New: keys is nil")
 	}
-	if ring := keys.Current(); ring == nil || len(ring.keys) == 0 {
+	if ring := keys.Current(); ring == nil || len(ring.ring) == 0 {
 		return nil, errors.New("sealed: New: keys holds no key (build a Keyring with NewKeyring or ParseKeyring)")
 	}
 	var o Options
@@ -195,79 +162,70 @@ func New(keys KeySource, opts *Options) (*Manager, error) {
 		o = *opts
 	}
 	m := &Manager{
-		keys:        keys,
-		secure:      !o.AllowInsecure,
-		path:        o.Path,
-		domain:      o.Domain,
-		sameSite:    o.SameSite,
-		partitioned: o.Partitioned,
-		revocation:  o.Revocation,
-		failOpen:    o.RevocationFailOpen,
-		purpose:     o.Purpose,
-		logger:      o.Logger,
-		now:         o.Now,
+		keys:       keys,
+		revocation: o.Revocation,
+		failOpen:   o.RevocationFailOpen,
+		logger:     o.Logger,
+		now:        o.Now,
 	}
-	if m.path == "" {
-		m.path = "/"
+	c := cookie.Config{
+		Name: o.CookieName, Path: o.Path, Domain: o.Domain, Secure: !o.AllowInsecure,
+		SameSite: o.SameSite, Partitioned: o.Partitioned,
+		Budget: o.Budget.withDefaults(), MaxAge: int(maxLifetime / time.Second), MaxDecoded: envelope.MaxSize,
 	}
-	if m.sameSite == 0 || m.sameSite == http.SameSiteDefaultMode {
-		m.sameSite = http.SameSiteLaxMode
+	if c.Path == "" {
+		c.Path = "/"
 	}
-	m.name = o.CookieName
-	if m.name == "" {
+	if c.SameSite == 0 || c.SameSite == http.SameSiteDefaultMode {
+		c.SameSite = http.SameSiteLaxMode
+	}
+	if c.Name == "" {
 		switch {
-		case !m.secure:
-			m.name = "session"
-		case m.path == "/" && m.domain == "":
-			m.name = "__Host-session"
+		case !c.Secure:
+			c.Name = "session"
+		case c.Path == "/" && c.Domain == "":
+			c.Name = "__Host-session"
 		default:
-			m.name = "__Secure-session"
+			c.Name = "__Secure-session"
 		}
 	}
-	if err := m.validateCookie(); err != nil {
-		return nil, err
-	}
 
-	if m.purpose == "" {
-		m.purpose = DefaultPurpose
+	purpose := o.Purpose
+	if purpose == "" {
+		purpose = defaultPurpose
 	}
-	if len(m.purpose) > maxPurposeLen || !utf8.ValidString(m.purpose) {
+	if len(purpose) > maxPurposeLen || !utf8.ValidString(purpose) {
 		return nil, fmt.Errorf("sealed: Options.Purpose must be at most %d bytes of UTF-8", maxPurposeLen)
 	}
 
 	var err error
-	if m.idle, err = durationOr("IdleTimeout", o.IdleTimeout, DefaultIdleTimeout, maxLifetime); err != nil {
+	if m.idle, err = durationOr("IdleTimeout", o.IdleTimeout, defaultIdleTimeout, maxLifetime); err != nil {
 		return nil, err
 	}
-	if m.absolute, err = durationOr("AbsoluteTimeout", o.AbsoluteTimeout, DefaultAbsoluteTimeout, maxLifetime); err != nil {
+	if m.absolute, err = durationOr("AbsoluteTimeout", o.AbsoluteTimeout, defaultAbsoluteTimeout, maxLifetime); err != nil {
 		return nil, err
 	}
-	if m.skew, err = durationOr("ClockSkew", o.ClockSkew, DefaultClockSkew, maxClockSkew); err != nil {
+	if m.skew, err = durationOr("ClockSkew", o.ClockSkew, defaultClockSkew, maxClockSkew); err != nil {
 		return nil, err
 	}
-	if m.revWait, err = durationOr("RevocationTimeout", o.RevocationTimeout, DefaultRevocationWait, maxRevocationTimeout); err != nil {
+	if m.revWait, err = durationOr("RevocationTimeout", o.RevocationTimeout, defaultRevocationWait, maxRevocationTimeout); err != nil {
 		return nil, err
 	}
 	frac := o.RenewFraction
 	if frac == 0 {
-		frac = DefaultRenewFraction
+		frac = defaultRenewFraction
 	}
 	if !(frac > 0 && frac <= 1) {
 		return nil, fmt.Errorf("sealed: Options.RenewFraction is %v, want a value in (0, 1]", o.RenewFraction)
 	}
 	m.renewAfter = time.Duration(float64(m.idle) * frac)
 
-	m.budget = o.Budget.withDefaults()
-	if err := m.budget.validate(); err != nil {
+	if m.jar, err = cookie.New(c); err != nil {
 		return nil, err
 	}
-	// The longest line without a value: the last possible chunk's name and
-	// the attributes with the largest Max-Age. Leave room for real data.
-	worst := len(chunkName(m.name, m.budget.MaxChunks-1)) + 1 + len(m.cookieAttrs(int(maxLifetime/time.Second)))
-	if worst > m.budget.MaxLineBytes-256 {
-		return nil, fmt.Errorf("sealed: Options.CookieName, Path and Domain take %d bytes of each %d-byte Set-Cookie line, leaving too little for the session", worst, m.budget.MaxLineBytes)
+	if m.bind, err = envelope.Bind(c.Name, purpose); err != nil {
+		return nil, err
 	}
-
 	if m.logger == nil {
 		m.logger = slog.Default()
 	}
@@ -277,12 +235,6 @@ func New(keys KeySource, opts *Options) (*Manager, error) {
 	m.errorHandler = o.ErrorHandler
 	if m.errorHandler == nil {
 		m.errorHandler = defaultErrorHandler
-	}
-	m.suffix = adSuffix(m.name, m.purpose)
-	m.delAttrs = m.cookieAttrs(-1)
-	m.names = make([]string, m.budget.MaxChunks)
-	for i := range m.names {
-		m.names[i] = chunkName(m.name, i)
 	}
 	return m, nil
 }
@@ -297,29 +249,6 @@ func durationOr(field string, d, def, most time.Duration) (time.Duration, error)
 	return d, nil
 }
 
-func (m *Manager) validateCookie() error {
-	c := http.Cookie{Name: m.name, Value: "x", Path: m.path, Domain: m.domain, Secure: m.secure, Partitioned: m.partitioned, SameSite: m.sameSite}
-	if err := c.Valid(); err != nil {
-		return fmt.Errorf("sealed: Options (CookieName %q, Path %q, Domain %q): %w", m.name, m.path, m.domain, err)
-	}
-	if !strings.HasPrefix(m.path, "/") {
-		return fmt.Errorf("sealed: Options.Path %q must start with /", m.path)
-	}
-	if strings.HasPrefix(m.name, "__Host-") && (!m.secure || m.path != "/" || m.domain != "") {
-		return fmt.Errorf("sealed: Options.CookieName %q: the __Host- prefix needs Secure (no AllowInsecure), Path \"/\" and no Domain", m.name)
-	}
-	if strings.HasPrefix(m.name, "__Secure-") && !m.secure {
-		return fmt.Errorf("sealed: Options.CookieName %q: the __Secure- prefix needs Secure (no AllowInsecure)", m.name)
-	}
-	if m.sameSite == http.SameSiteNoneMode && !m.secure {
-		return errors.New("sealed: Options.SameSite None needs Secure (no AllowInsecure)")
-	}
-	if m.sameSite < http.SameSiteDefaultMode || m.sameSite > http.SameSiteNoneMode {
-		return fmt.Errorf("sealed: Options.SameSite %d is not a known mode", m.sameSite)
-	}
-	return nil
-}
-
 func defaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, ErrUnavailable) {
 		http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
@@ -328,52 +257,38 @@ func defaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 }
 
-// CookieName returns the session cookie's name (of its first chunk).
-func (m *Manager) CookieName() string { return m.name }
-
-// load opens the session found in cs. A missing, invalid, expired or
-// revoked session gives a new empty one and no error; the only error is
+// load opens the session in the request's Cookie header values: the
+// cookie layer finds and decodes its chunks, the envelope layer opens
+// them, the payload layer indexes the state, then the time rules and the
+// revocation list have their say. A missing, invalid, expired or revoked
+// session gives a new empty one and no error; the only error is
 // ErrUnavailable when the revocation list cannot be asked and the manager
 // fails closed.
-func (m *Manager) load(ctx context.Context, cs *chunkSet) (*Session, error) {
+func (m *Manager) load(ctx context.Context, headers []string) (*Session, error) {
 	now := m.now()
-	s := &Session{m: m, present: cs.present}
-	if cs.present == 0 {
+	// The buffer becomes the session's own: its values point into it and
+	// nothing else ever does.
+	buf, present, reason := m.jar.Read(headers, m.bind.Room())
+	s := &Session{m: m, present: present}
+	switch {
+	case present == 0:
 		return m.fresh(s, now, fromNone), nil
-	}
-	var buf [MaxChunksLimit]string
-	pieces, ok := cs.pieces(m.budget.MaxChunks, buf[:0])
-	if !ok {
-		return m.rejected(s, now, "chunks"), nil
-	}
-	// Nothing larger than the budget lets a save write is decoded or
-	// decrypted, so a forged cookie costs no more than a valid one.
-	n := 0
-	for _, p := range pieces {
-		n += len(p)
-	}
-	if n > m.budget.MaxBytes {
-		return m.rejected(s, now, "over budget"), nil
+	case reason != "":
+		return m.rejected(s, now, reason), nil
 	}
 	ring := m.keys.Current()
 	if ring == nil {
 		return m.rejected(s, now, "no keyring"), nil
 	}
-	// The buffer becomes the session's own: its values point into it and
-	// nothing else ever does.
-	var dst []byte
-	if l := openBufLen(pieces, len(m.suffix)); l > 0 {
-		dst = make([]byte, l)
-	}
-	pt, info, f := ring.open(pieces, m.purpose, m.suffix, dst)
-	if f != openOK {
+	pt, info, f := m.bind.Open(ring.ring, buf)
+	if f != envelope.OK {
 		return m.rejected(s, now, f.String()), nil
 	}
-	s.d.entries = s.inl[:0]
-	if parsePayload(pt, &s.d) != nil {
+	s.d.Entries = s.inl[:0]
+	if payload.Parse(pt, &s.d) != nil {
 		return m.rejected(s, now, "payload"), nil
 	}
-	if reason := m.checkTimes(now, info.IssuedAt, s.d.created); reason != "" {
+	if reason := m.checkTimes(now, info.IssuedAt, s.d.Created); reason != "" {
 		if reason == "idle timeout" || reason == "absolute timeout" {
 			return m.ended(s, now, reason), nil
 		}
@@ -399,15 +314,15 @@ func (m *Manager) load(ctx context.Context, cs *chunkSet) (*Session, error) {
 }
 
 // checkTimes applies the time rules to an authentic session: it returns
-// why the session does not open, or "". Each sum is formed only of values
-// already checked to be near now, so none can overflow: issued is at most
-// MaxInt64 seconds and created MaxInt64 milliseconds.
-func (m *Manager) checkTimes(now, issued time.Time, created int64) string {
+// why the session does not open, or "". issued is in Unix seconds, created
+// in Unix milliseconds. Each sum is formed only of values already checked
+// to be near now, so none can overflow.
+func (m *Manager) checkTimes(now time.Time, issued, created int64) string {
 	nowMs, skewMs := now.UnixMilli(), m.skew.Milliseconds()
-	if issued.Unix() > now.Unix()+int64(m.skew/time.Second) {
+	if issued > now.Unix()+int64(m.skew/time.Second) {
 		return "issued in the future"
 	}
-	issuedMs := issued.Unix() * 1000 // within the skew of now: no overflow
+	issuedMs := issued * 1000 // within the skew of now: no overflow
 	switch {
 	case created > issuedMs+1000+skewMs:
 		return "created after issued"
@@ -438,29 +353,15 @@ func (m *Manager) ended(s *Session, now time.Time, reason string) *Session {
 	return m.fresh(s, now, fromEnded)
 }
 
-// outCookie is one Set-Cookie the save produces.
-type outCookie struct {
-	name, value string
-	maxAge      int    // seconds; -1 expires the cookie
-	ln          string // the whole line, as (*http.Cookie).String() gives it
-}
-
-func (m *Manager) httpCookie(c outCookie) *http.Cookie {
-	return &http.Cookie{
-		Name: c.name, Value: c.value, Path: m.path, Domain: m.domain, MaxAge: c.maxAge,
-		HttpOnly: true, Secure: m.secure, SameSite: m.sameSite, Partitioned: m.partitioned,
-	}
-}
-
 // save decides what the session's response writes (Session.decide),
 // performs the revocations CycleID and Invalidate queued, and returns the
-// cookies to set. On error nothing has happened: no cookie is produced,
+// Set-Cookie lines. On error nothing has happened: no line is produced,
 // nothing is revoked, and the session is open to changes again, so the
 // client keeps what it has. On success the session is committed.
 //
 // The revocation list is called with no lock held; meanwhile the session
 // is in phaseSaving and refuses changes.
-func (m *Manager) save(ctx context.Context, s *Session) ([]outCookie, error) {
+func (m *Manager) save(ctx context.Context, s *Session) ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.m != m {
@@ -484,10 +385,10 @@ func (m *Manager) save(ctx context.Context, s *Session) ([]outCookie, error) {
 			return nil, err
 		}
 		if revoked {
-			s.d.created = now.Add(m.skew).UnixMilli()
+			s.d.Created = now.Add(m.skew).UnixMilli()
 		}
 	}
-	var out []outCookie
+	var out []string
 	switch act {
 	case writeSession, writeUnlessSame, writeRenewal:
 		var err error
@@ -502,7 +403,7 @@ func (m *Manager) save(ctx context.Context, s *Session) ([]outCookie, error) {
 			out = nil
 		}
 	case expireAll:
-		out = m.expire(nil, s.present, 0)
+		out = m.jar.Expire(s.present)
 	}
 	if len(s.revoke) > 0 && m.revocation != nil {
 		revs := s.revoke
@@ -533,43 +434,37 @@ func (m *Manager) unlocked(s *Session, f func() error) error {
 // Set-Cookie lines: the session's chunks, then deletions for the chunks
 // the client holds beyond them. With unlessSame it returns none when the
 // state equals what the client holds. s.mu must be held.
-func (m *Manager) seal(s *Session, now time.Time, unlessSame bool) ([]outCookie, error) {
+func (m *Manager) seal(s *Session, now time.Time, unlessSame bool) ([]string, error) {
 	ring := m.keys.Current()
-	if ring == nil || len(ring.keys) == 0 {
+	if ring == nil || len(ring.ring) == 0 {
 		return nil, errors.New("sealed: Save: the key source holds no key")
 	}
 	// The payload is built where it will be sealed, after room for the
-	// header and the associated data, in pooled scratch: only the
-	// Set-Cookie lines are allocated.
-	pre := headerSize + len(m.suffix)
-	wb := getScratch(pre + payloadSize(&s.d) + tagSize)
+	// envelope's working space, in pooled scratch: only the Set-Cookie
+	// lines are allocated.
+	room := m.bind.Room()
+	wb := getScratch(room + payload.Size(&s.d) + envelope.TagSize)
 	defer putScratch(wb)
-	pt := appendPayload(wb.b[pre:pre], &s.d)
+	pt := payload.Append(wb.b[room:room], &s.d)
 	if unlessSame && bytes.Equal(pt, s.orig) {
 		// Changed and changed back (a cart restored after ErrTooLarge, a
 		// Set undone by a Remove): the client holds exactly this state.
 		return nil, nil
 	}
-	if len(pt) > MaxPayloadBytes {
-		return nil, &TooLargeError{Bytes: b64EncodedLen(len(pt) + Overhead), Limit: b64EncodedLen(MaxPayloadBytes + Overhead), format: true}
+	if len(pt) > envelope.MaxPlaintext {
+		return nil, &TooLargeError{Bytes: b64.EncodedLen(len(pt) + envelope.Overhead), Limit: b64.EncodedLen(envelope.MaxSize), format: true}
 	}
 	// Set checks each value, but keys, the subject and flash messages
 	// are stored as given; refuse what no reader would load back.
-	if !storable(&s.d) {
-		return nil, fmt.Errorf("sealed: session not saved: a key, the subject or a flash message is not valid UTF-8, or there are more than %d keys or flash messages", MaxItems)
+	if !payload.Storable(&s.d) {
+		return nil, fmt.Errorf("sealed: session not saved: a key, the subject or a flash message is not valid UTF-8, or there are more than %d keys or flash messages", payload.MaxItems)
 	}
-	secs := m.maxAge(now, s.d.created)
-	attrs := m.cookieAttrsCached(secs)
-	plan, err := planChunks(b64EncodedLen(len(pt)+Overhead), m.names, m.budget, len(attrs))
-	if err != nil {
-		return nil, err
+	env := m.bind.Seal(wb.b, ring.ring[0], uint64(now.Unix()), len(pt))
+	lines, tl := m.jar.Write(env, m.maxAge(now, s.d.Created), s.present)
+	if tl != nil {
+		return nil, &TooLargeError{Bytes: tl.Bytes, Limit: tl.Limit}
 	}
-	var nonce [nonceSize]byte
-	rand.Read(nonce[:]) // never fails since Go 1.24; it crashes the program instead
-	env := sealInPlace(wb.b, ring.keys[0], m.purpose, m.suffix, uint64(now.Unix()), &nonce, len(pt))
-	out := make([]outCookie, 0, plan.n+bits.OnesCount32(uint32(s.present>>plan.n)))
-	out = chunkLines(out, env, &plan, m.names, attrs, secs)
-	return m.expire(out, s.present, plan.n), nil
+	return lines, nil
 }
 
 // maxAge is the cookies' Max-Age in seconds: until the idle or the
@@ -586,70 +481,23 @@ func (m *Manager) absoluteLeft(now time.Time, created int64) time.Duration {
 	return time.Duration(created-now.UnixMilli())*time.Millisecond + m.absolute
 }
 
-// expire appends deletions for the chunks in present from index from on.
-func (m *Manager) expire(out []outCookie, present chunkMask, from int) []outCookie {
-	for i := from; i < MaxChunksLimit; i++ {
-		if present&(1<<i) != 0 {
-			name := chunkName(m.name, i)
-			out = append(out, outCookie{name: name, maxAge: -1, ln: name + "=" + m.delAttrs})
-		}
-	}
-	return out
+// Load reads the session from Cookie header values, for code that has no
+// http.Handler to wrap: each value is one header line ("a=1; b=2") or one
+// "name=value" pair, as in the cookies of an API Gateway HTTP API (v2)
+// event. Like the middleware it never fails on bad input: a missing,
+// invalid, expired or revoked session gives a new empty one. The only
+// error is [ErrUnavailable].
+func (m *Manager) Load(ctx context.Context, cookieHeader ...string) (*Session, error) {
+	return m.load(ctx, cookieHeader)
 }
 
-// Load reads the session from a request's cookies, for code that has no
-// http.Handler to wrap (an AWS Lambda handler, say). Like the middleware
-// it never fails on bad input: a missing, invalid, expired or revoked
-// session gives a new empty one. The only error is ErrUnavailable.
-func (m *Manager) Load(ctx context.Context, cookies []*http.Cookie) (*Session, error) {
-	var cs chunkSet
-	for _, c := range cookies {
-		if c != nil {
-			cs.add(m.name, c.Name, c.Value)
-		}
-	}
-	return m.load(ctx, &cs)
-}
-
-// LoadHeader is Load for raw Cookie header values: each argument is one
-// header line ("a=1; b=2") or one "name=value" pair, as in the Cookies
-// field of an API Gateway HTTP API (v2) event.
-func (m *Manager) LoadHeader(ctx context.Context, values ...string) (*Session, error) {
-	var cs chunkSet
-	for _, v := range values {
-		cs.addHeader(m.name, v)
-	}
-	return m.load(ctx, &cs)
-}
-
-// Save returns the cookies to set for s: none when nothing changed, the
-// session's chunks when it did, and expired cookies for chunks the client
-// no longer needs. On error (ErrTooLarge, ErrUnavailable) it returns no
-// cookies and revokes nothing: send none and the client keeps its previous
-// session. After a successful Save the session is committed; further
-// changes are refused with ErrCommitted.
-func (m *Manager) Save(ctx context.Context, s *Session) ([]*http.Cookie, error) {
-	out, err := m.save(ctx, s)
-	if err != nil || len(out) == 0 {
-		return nil, err
-	}
-	cs := make([]*http.Cookie, len(out))
-	for i, c := range out {
-		cs[i] = m.httpCookie(c)
-	}
-	return cs, nil
-}
-
-// SaveLines is Save returning Set-Cookie header values, as the Cookies
-// field of an API Gateway HTTP API (v2) response expects.
-func (m *Manager) SaveLines(ctx context.Context, s *Session) ([]string, error) {
-	out, err := m.save(ctx, s)
-	if err != nil || len(out) == 0 {
-		return nil, err
-	}
-	lines := make([]string, len(out))
-	for i, c := range out {
-		lines[i] = c.ln
-	}
-	return lines, nil
+// Save returns the Set-Cookie header values for s (each one
+// (*http.Cookie).String() of the cookie it sets): none when nothing
+// changed, the session's chunks when it did, and deletions for chunks the
+// client no longer needs. On error ([ErrTooLarge], [ErrUnavailable]) it
+// returns none and revokes nothing: send none and the client keeps its
+// previous session. After a successful Save the session is committed;
+// further changes are refused with [ErrCommitted].
+func (m *Manager) Save(ctx context.Context, s *Session) ([]string, error) {
+	return m.save(ctx, s)
 }

@@ -2,14 +2,14 @@ package sealed
 
 import (
 	"context"
-	"encoding/json"
-	"math"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/fxamacker/cbor/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -39,7 +39,7 @@ func TestOptionsValidationNamesTheField(t *testing.T) {
 		{Options{Path: "/" + strings.Repeat("p", 3900)}, "Options.CookieName, Path and Domain"},
 	}
 	for _, c := range cases {
-		_, err := New(testRing(t, "k"), &c.opts)
+		_, err := New(NewTestKeys(t, "k"), &c.opts)
 		if assert.Error(t, err, "%+v", c.opts) {
 			assert.Contains(t, err.Error(), c.want)
 		}
@@ -49,47 +49,47 @@ func TestOptionsValidationNamesTheField(t *testing.T) {
 }
 
 func TestDefaults(t *testing.T) {
-	m, err := New(testRing(t, "k"), nil)
+	m, err := New(NewTestKeys(t, "k"), nil)
 	require.NoError(t, err)
-	assert.Equal(t, "__Host-session", m.CookieName())
-	assert.Equal(t, DefaultIdleTimeout, m.idle)
-	assert.Equal(t, DefaultAbsoluteTimeout, m.absolute)
-	assert.Equal(t, DefaultBudget, m.budget)
-	assert.Equal(t, "; Path=/; Max-Age=86400; HttpOnly; Secure; SameSite=Lax", m.cookieAttrs(86400))
+	assert.Equal(t, "__Host-session", m.jar.Name())
+	assert.Equal(t, 24*time.Hour, m.idle)
+	assert.Equal(t, 7*24*time.Hour, m.absolute)
+	line := saved(t, m, map[string]any{"k": 1})[0]
+	_, attrs, _ := strings.Cut(line, ";")
+	assert.Equal(t, " Path=/; Max-Age=86400; HttpOnly; Secure; SameSite=Lax", attrs)
 
-	m, err = New(testRing(t, "k"), &Options{AllowInsecure: true})
+	m, err = New(NewTestKeys(t, "k"), &Options{AllowInsecure: true})
 	require.NoError(t, err)
-	assert.Equal(t, "session", m.CookieName())
-	assert.NotContains(t, m.cookieAttrs(1), "Secure")
+	assert.Equal(t, "session", m.jar.Name())
+	assert.NotContains(t, saved(t, m, map[string]any{"k": 1})[0], "Secure")
 
-	m, err = New(testRing(t, "k"), &Options{Path: "/app"})
+	m, err = New(NewTestKeys(t, "k"), &Options{Path: "/app"})
 	require.NoError(t, err)
-	assert.Equal(t, "__Secure-session", m.CookieName())
+	assert.Equal(t, "__Secure-session", m.jar.Name())
 }
 
-// saved is a session sealed at the clock's current time.
-func saved(t *testing.T, m *Manager, set map[string]any) []*http.Cookie {
-	t.Helper()
-	s := newSession(t, m)
-	for k, v := range set {
-		require.NoError(t, s.Set(k, v))
+// The zero Budget is the documented default: a manager without one
+// refuses exactly what one given {6144, 8, 4096} refuses.
+func TestDefaultBudget(t *testing.T) {
+	assert.Equal(t, Budget{MaxBytes: 6144, MaxChunks: 8, MaxLineBytes: 4096}, defaultBudget)
+	limit := func(b Budget) int {
+		m := NewTestManager(t, nil, &Options{Budget: b})
+		s := newSession(t, m)
+		require.NoError(t, s.Set("big", randomHex(20000)))
+		_, err := m.Save(context.Background(), s)
+		var tl *TooLargeError
+		require.True(t, errors.As(err, &tl), "%v", err)
+		return tl.Limit
 	}
-	out, err := m.Save(context.Background(), s)
-	require.NoError(t, err)
-	require.NotEmpty(t, out)
-	return out
-}
-
-func load(t *testing.T, m *Manager, cs []*http.Cookie) *Session {
-	t.Helper()
-	s, err := m.Load(context.Background(), cs)
-	require.NoError(t, err)
-	return s
+	def := limit(Budget{})
+	assert.Equal(t, limit(defaultBudget), def)
+	assert.LessOrEqual(t, def, defaultBudget.MaxBytes)
+	assert.Greater(t, limit(BudgetLarge()), def, "the limit follows the budget")
 }
 
 func TestIdleTimeoutWithSkew(t *testing.T) {
-	c := newClock()
-	m := testManager(t, &Options{Now: c.Now, IdleTimeout: time.Hour, ClockSkew: time.Minute})
+	c := NewClock(time.Time{})
+	m := NewTestManager(t, nil, &Options{Now: c.Now, IdleTimeout: time.Hour, ClockSkew: time.Minute})
 	cs := saved(t, m, map[string]any{"k": 1})
 	c.Advance(time.Hour + time.Minute - time.Second)
 	assert.False(t, load(t, m, cs).IsNew(), "within idle timeout plus skew")
@@ -100,8 +100,8 @@ func TestIdleTimeoutWithSkew(t *testing.T) {
 // Renewal pushes the idle deadline back but never the absolute one: the
 // creation time survives re-sealing.
 func TestAbsoluteTimeoutSurvivesRenewal(t *testing.T) {
-	c := newClock()
-	m := testManager(t, &Options{Now: c.Now, IdleTimeout: time.Hour, AbsoluteTimeout: 3 * time.Hour, ClockSkew: time.Second})
+	c := NewClock(time.Time{})
+	m := NewTestManager(t, nil, &Options{Now: c.Now, IdleTimeout: time.Hour, AbsoluteTimeout: 3 * time.Hour, ClockSkew: time.Second})
 	cs := saved(t, m, map[string]any{"k": 1})
 	created := load(t, m, cs).CreatedAt()
 	for i := 0; i < 5; i++ {
@@ -124,12 +124,10 @@ func TestAbsoluteTimeoutSurvivesRenewal(t *testing.T) {
 // Lowering a timeout in the config expires cookies sealed under the old
 // one: deadlines come from the current config, not from the cookie.
 func TestLoweredTimeoutExpiresOldCookies(t *testing.T) {
-	c := newClock()
-	ring := testRing(t, "k")
-	long, err := New(ring, &Options{Now: c.Now, IdleTimeout: 24 * time.Hour})
-	require.NoError(t, err)
-	short, err := New(ring, &Options{Now: c.Now, IdleTimeout: time.Hour, ClockSkew: time.Second})
-	require.NoError(t, err)
+	c := NewClock(time.Time{})
+	ring := NewTestKeys(t, "k")
+	long := NewTestManager(t, ring, &Options{Now: c.Now, IdleTimeout: 24 * time.Hour})
+	short := NewTestManager(t, ring, &Options{Now: c.Now, IdleTimeout: time.Hour, ClockSkew: time.Second})
 	cs := saved(t, long, map[string]any{"k": 1})
 	c.Advance(2 * time.Hour)
 	assert.False(t, load(t, long, cs).IsNew())
@@ -137,21 +135,21 @@ func TestLoweredTimeoutExpiresOldCookies(t *testing.T) {
 }
 
 func TestIssuedInTheFuture(t *testing.T) {
-	c := newClock()
-	ring := testRing(t, "k")
-	ahead := &clock{t: c.Now().Add(2 * time.Minute)}
-	slightly := &clock{t: c.Now().Add(30 * time.Second)}
-	m, _ := New(ring, &Options{Now: c.Now})
-	mAhead, _ := New(ring, &Options{Now: ahead.Now})
-	mSlightly, _ := New(ring, &Options{Now: slightly.Now})
+	c := NewClock(time.Time{})
+	ring := NewTestKeys(t, "k")
+	ahead := NewClock(c.Now().Add(2 * time.Minute))
+	slightly := NewClock(c.Now().Add(30 * time.Second))
+	m := NewTestManager(t, ring, &Options{Now: c.Now})
+	mAhead := NewTestManager(t, ring, &Options{Now: ahead.Now})
+	mSlightly := NewTestManager(t, ring, &Options{Now: slightly.Now})
 	assert.True(t, load(t, m, saved(t, mAhead, map[string]any{"k": 1})).IsNew(), "2 minutes ahead exceeds the 1-minute skew")
 	assert.False(t, load(t, m, saved(t, mSlightly, map[string]any{"k": 1})).IsNew(), "30 seconds ahead is within skew")
 }
 
 func TestSaveOnlyIfChanged(t *testing.T) {
 	ctx := context.Background()
-	c := newClock()
-	m := testManager(t, &Options{Now: c.Now, IdleTimeout: time.Hour, RenewFraction: 0.5})
+	c := NewClock(time.Time{})
+	m := NewTestManager(t, nil, &Options{Now: c.Now, IdleTimeout: time.Hour, RenewFraction: 0.5})
 
 	// A new session nobody wrote to: no cookie.
 	out, err := m.Save(ctx, newSession(t, m))
@@ -216,8 +214,8 @@ func TestResealAfterRotation(t *testing.T) {
 	r1, _ := NewKeyring(oldK)
 	r2, _ := NewKeyring(newK, oldK)
 	holder, _ := NewRotatingKeyring(r1)
-	m, err := New(holder, &Options{Now: newClock().Now})
-	require.NoError(t, err)
+	c := NewClock(time.Time{})
+	m := NewTestManager(t, holder, &Options{Now: c.Now})
 	cs := saved(t, m, map[string]any{"k": 1})
 
 	require.NoError(t, holder.Swap(r2))
@@ -226,10 +224,8 @@ func TestResealAfterRotation(t *testing.T) {
 	out, err := m.Save(ctx, s)
 	require.NoError(t, err)
 	require.Len(t, out, 1, "re-sealed under the new primary")
-	in, err := m.Inspect(out[0].Name + "=" + out[0].Value)
-	require.NoError(t, err)
-	assert.Equal(t, "new", in.KeyID)
-	assert.True(t, in.PrimaryKey)
+	r3, _ := NewKeyring(newK)
+	assert.False(t, load(t, NewTestManager(t, r3, &Options{Now: c.Now}), out).IsNew(), "sealed under the new key")
 
 	// After the re-seal, reads write nothing again.
 	out2, _ := m.Save(ctx, load(t, m, out))
@@ -238,16 +234,21 @@ func TestResealAfterRotation(t *testing.T) {
 
 func TestInvalidateExpiresEveryChunk(t *testing.T) {
 	ctx := context.Background()
-	m := testManager(t, &Options{Budget: BudgetLarge})
+	m := NewTestManager(t, nil, &Options{Budget: BudgetLarge()})
 	cs := saved(t, m, map[string]any{"big": randomHex(9000)})
 	require.GreaterOrEqual(t, len(cs), 3)
 	s := load(t, m, cs)
 	s.Invalidate()
-	out, err := m.Save(ctx, s)
+	lines, err := m.Save(ctx, s)
 	require.NoError(t, err)
+	out := parseLines(t, lines)
 	require.Len(t, out, len(cs))
 	for i, c := range out {
-		assert.Equal(t, chunkName(m.CookieName(), i), c.Name)
+		name := m.jar.Name()
+		if i > 0 {
+			name += "." + strconv.Itoa(i)
+		}
+		assert.Equal(t, name, c.Name)
 		assert.Equal(t, -1, c.MaxAge)
 		assert.Empty(t, c.Value)
 	}
@@ -257,18 +258,22 @@ func TestInvalidateExpiresEveryChunk(t *testing.T) {
 	oldID := s.ID()
 	s.Invalidate()
 	s.AddFlash("bye")
-	out, err = m.Save(ctx, s)
+	lines, err = m.Save(ctx, s)
 	require.NoError(t, err)
+	out = parseLines(t, lines)
 	require.Len(t, out, len(cs))
 	assert.Positive(t, out[0].MaxAge)
-	next := load(t, m, out[:1])
+	for _, c := range out[1:] {
+		assert.Equal(t, -1, c.MaxAge)
+	}
+	next := load(t, m, lines[:1])
 	assert.NotEqual(t, oldID, next.ID())
 	assert.Equal(t, []string{"bye"}, must(next.Flashes()))
 }
 
 func TestInvalidRequestCookiesGiveFreshSession(t *testing.T) {
-	m := testManager(t, nil)
-	cs := saved(t, m, map[string]any{"k": 1})
+	m := NewTestManager(t, nil, nil)
+	cs := parseLines(t, saved(t, m, map[string]any{"k": 1}))
 	good := cs[0].Value
 	flipped := []byte(good)
 	flipped[len(flipped)/2] ^= 1
@@ -279,60 +284,19 @@ func TestInvalidRequestCookiesGiveFreshSession(t *testing.T) {
 		"truncated": good[:len(good)-4],
 		"quoted":    `"` + good + `"`,
 	} {
-		s, err := m.LoadHeader(context.Background(), m.CookieName()+"="+v)
+		s, err := m.Load(context.Background(), m.jar.Name()+"="+v)
 		require.NoError(t, err, name)
 		assert.True(t, s.IsNew(), name)
 		assert.Empty(t, s.Keys(), name)
 	}
 	// A cookie from a manager with other keys.
-	foreign := saved(t, testManager(t, nil), map[string]any{"k": 1})
+	foreign := saved(t, NewTestManager(t, nil, nil), map[string]any{"k": 1})
 	assert.True(t, load(t, m, foreign).IsNew())
 	// The same keys under another cookie name.
-	renamed := *cs[0]
-	other, err := New(m.keys, &Options{CookieName: "other", AllowInsecure: true})
+	other := NewTestManager(t, m.keys, &Options{CookieName: "other", AllowInsecure: true})
+	s, err := other.Load(context.Background(), "other="+good)
 	require.NoError(t, err)
-	renamed.Name = "other"
-	assert.True(t, load(t, other, []*http.Cookie{&renamed}).IsNew())
-}
-
-func TestInspect(t *testing.T) {
-	m := testManager(t, nil)
-	s := newSession(t, m)
-	s.SetSubject("u-9")
-	require.NoError(t, s.Set("user", map[string]any{"name": "ada", "roles": []string{"a"}}))
-	require.NoError(t, s.Set("n", 3))
-	s.AddFlash("hi")
-	cs, err := m.Save(context.Background(), s)
-	require.NoError(t, err)
-	in, err := m.Inspect(cs[0].Name + "=" + cs[0].Value)
-	require.NoError(t, err)
-	assert.Equal(t, s.ID(), in.ID)
-	assert.Equal(t, "u-9", in.Subject)
-	assert.Equal(t, "k1", in.KeyID)
-	assert.Equal(t, 1, in.Chunks)
-	assert.Equal(t, []string{"hi"}, in.Flashes)
-	assert.EqualValues(t, 3, in.Values["n"])
-	assert.Equal(t, "ada", in.Values["user"].(map[string]any)["name"])
-	assert.False(t, in.Expired)
-	assert.Equal(t, in.IssuedAt.Add(DefaultIdleTimeout), in.IdleDeadline)
-
-	// Values JSON cannot hold still inspect and marshal.
-	s = newSession(t, m)
-	require.NoError(t, s.Set("nan", math.NaN()))
-	require.NoError(t, s.Set("inf", math.Inf(-1)))
-	cs, err = m.Save(context.Background(), s)
-	require.NoError(t, err)
-	in, err = m.Inspect(cs[0].Name + "=" + cs[0].Value)
-	require.NoError(t, err)
-	assert.Equal(t, "NaN", in.Values["nan"])
-	assert.Equal(t, "-Infinity", in.Values["inf"])
-	_, err = json.Marshal(in)
-	assert.NoError(t, err)
-
-	_, err = m.Inspect("other=1")
-	assert.ErrorIs(t, err, ErrInvalid)
-	_, err = m.Inspect(m.CookieName() + "=AAAA")
-	assert.ErrorIs(t, err, ErrInvalid)
+	assert.True(t, s.IsNew())
 }
 
 // A read-only request that carried a cookie that does not open gets a fresh
@@ -340,8 +304,9 @@ func TestInspect(t *testing.T) {
 // once the keys are fixed. An expired session's cookies are expired.
 func TestReadWithInvalidCookieWritesNothing(t *testing.T) {
 	ctx := context.Background()
-	m := testManager(t, nil)
-	s, err := m.LoadHeader(ctx, m.CookieName()+"=garbage; "+m.CookieName()+".1=more")
+	m := NewTestManager(t, nil, nil)
+	garbage := m.jar.Name() + "=garbage; " + m.jar.Name() + ".1=more"
+	s, err := m.Load(ctx, garbage)
 	require.NoError(t, err)
 	require.True(t, s.IsNew())
 	_, _, _ = Get[string](s, "user")
@@ -351,40 +316,42 @@ func TestReadWithInvalidCookieWritesNothing(t *testing.T) {
 
 	// A write replaces the invalid cookies, expiring the chunk it no
 	// longer needs.
-	s, err = m.LoadHeader(ctx, m.CookieName()+"=garbage; "+m.CookieName()+".1=more")
+	s, err = m.Load(ctx, garbage)
 	require.NoError(t, err)
 	require.NoError(t, s.Set("user", "ada"))
-	out, err = m.Save(ctx, s)
+	lines, err := m.Save(ctx, s)
 	require.NoError(t, err)
-	require.Len(t, out, 2)
-	assert.Positive(t, out[0].MaxAge)
-	assert.Equal(t, m.CookieName()+".1", out[1].Name)
-	assert.Equal(t, -1, out[1].MaxAge)
+	cs := parseLines(t, lines)
+	require.Len(t, cs, 2)
+	assert.Positive(t, cs[0].MaxAge)
+	assert.Equal(t, m.jar.Name()+".1", cs[1].Name)
+	assert.Equal(t, -1, cs[1].MaxAge)
 
-	c := newClock()
-	m = testManager(t, &Options{Now: c.Now, IdleTimeout: time.Hour})
-	cs := saved(t, m, map[string]any{"k": 1})
+	c := NewClock(time.Time{})
+	m = NewTestManager(t, nil, &Options{Now: c.Now, IdleTimeout: time.Hour})
+	lines = saved(t, m, map[string]any{"k": 1})
 	c.Advance(2 * time.Hour)
-	s = load(t, m, cs)
+	s = load(t, m, lines)
 	require.True(t, s.IsNew())
-	out, err = m.Save(ctx, s)
+	lines, err = m.Save(ctx, s)
 	require.NoError(t, err)
-	require.Len(t, out, 1)
-	assert.Equal(t, -1, out[0].MaxAge, "the expired session's cookie is expired")
+	cs = parseLines(t, lines)
+	require.Len(t, cs, 1)
+	assert.Equal(t, -1, cs[0].MaxAge, "the expired session's cookie is expired")
 }
 
 // A change undone before the response (Set then Remove, a value restored)
 // writes nothing: the client already holds exactly this state.
 func TestChangeUndoneWritesNothing(t *testing.T) {
 	ctx := context.Background()
-	m := testManager(t, nil)
+	m := NewTestManager(t, nil, nil)
 	cs := saved(t, m, map[string]any{"cart": []string{"book"}})
 
 	s := load(t, m, cs)
 	require.NoError(t, s.Set("cart", []string{"book", "lamp"}))
 	require.NoError(t, s.Set("cart", []string{"book"}))
 	require.NoError(t, s.Set("tmp", 1))
-	_, _, err := s.RemoveRaw("tmp")
+	_, _, err := Remove[cbor.RawMessage](s, "tmp")
 	require.NoError(t, err)
 	out, err := m.Save(ctx, s)
 	require.NoError(t, err)
@@ -404,9 +371,8 @@ func TestChangeUndoneWritesNothing(t *testing.T) {
 // have millisecond resolution, so the boundary needs care.
 func TestRevokeSubjectMillisecondBoundary(t *testing.T) {
 	ctx := context.Background()
-	m, err := New(testRing(t, "k"), &Options{Revocation: NewMemoryRevocationList()})
-	require.NoError(t, err)
-	login := func(subject string) []*http.Cookie {
+	m := NewTestManager(t, nil, &Options{Revocation: NewMemoryRevocationList()})
+	login := func(subject string) []string {
 		s := newSession(t, m)
 		s.SetSubject(subject)
 		out, err := m.Save(ctx, s)

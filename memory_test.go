@@ -7,27 +7,18 @@ import (
 	"testing"
 
 	"github.com/fxamacker/cbor/v2"
+	"github.com/sealedgo/sealed/internal/envelope"
+	"github.com/sealedgo/sealed/internal/payload"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// savedHeader saves a session holding values (saved, in manager_test.go)
-// and returns the Cookie header a browser would send back.
-func savedHeader(t *testing.T, m *Manager, values map[string]any) string {
-	t.Helper()
-	var pairs []string
-	for _, c := range saved(t, m, values) {
-		pairs = append(pairs, c.Name+"="+c.Value)
-	}
-	return strings.Join(pairs, "; ")
-}
-
 // Whatever a session hands out stays intact when pooled memory is reused
-// by later saves: Get decodes a private copy, GetRaw and Remove copy, keys
+// by later saves: Get decodes a private copy, Remove copies, keys
 // and subjects are strings; and the session itself, kept after it was
 // saved, still reads its own values.
 func TestResultsNeverAliasPooledMemory(t *testing.T) {
-	m := testManager(t, nil)
+	m := NewTestManager(t, nil, nil)
 	ctx := context.Background()
 	values := map[string]any{
 		"s":   "hello",
@@ -38,7 +29,7 @@ func TestResultsNeverAliasPooledMemory(t *testing.T) {
 	}
 	h := savedHeader(t, m, values)
 	for round := 0; round < 50; round++ {
-		s, err := m.LoadHeader(ctx, h)
+		s, err := m.Load(ctx, h)
 		require.NoError(t, err)
 		require.NoError(t, s.Set("extra", round)) // also a key outside the cookie's buffer
 		str, _, err := Get[string](s, "s")
@@ -51,11 +42,12 @@ func TestResultsNeverAliasPooledMemory(t *testing.T) {
 		require.NoError(t, err)
 		rm, _, err := Get[cbor.RawMessage](s, "raw")
 		require.NoError(t, err)
-		graw, _ := s.GetRaw("s")
-		removed, _, err := s.RemoveRaw("b")
+		graw, _, err := Get[cbor.RawMessage](s, "s")
+		require.NoError(t, err)
+		removed, _, err := Remove[cbor.RawMessage](s, "b")
 		require.NoError(t, err)
 		keys := s.Keys()
-		_, err = m.SaveLines(ctx, s)
+		_, err = m.Save(ctx, s)
 		require.NoError(t, err)
 
 		// Reuse every pooled buffer the way the next save would, and
@@ -75,8 +67,8 @@ func TestResultsNeverAliasPooledMemory(t *testing.T) {
 		assert.Equal(t, map[string]any{"k": "v", "n": []any{"x", []byte("y")}}, mp)
 		assert.Equal(t, values["u"], u)
 		assert.Equal(t, cbor.RawMessage{0x63, 'r', 'a', 'w'}, rm)
-		assert.Equal(t, []byte{0x65, 'h', 'e', 'l', 'l', 'o'}, graw)
-		assert.Equal(t, []byte{0x45, 'b', 'y', 't', 'e', 's'}, removed)
+		assert.Equal(t, cbor.RawMessage{0x65, 'h', 'e', 'l', 'l', 'o'}, graw)
+		assert.Equal(t, cbor.RawMessage{0x45, 'b', 'y', 't', 'e', 's'}, removed)
 		assert.Equal(t, []string{"m", "s", "u", "raw", "extra"}, keys, "b was removed")
 		again, _, err := Get[string](s, "s")
 		assert.NoError(t, err, "a saved session still reads")
@@ -87,11 +79,11 @@ func TestResultsNeverAliasPooledMemory(t *testing.T) {
 // A save running while other goroutines of the request read the session:
 // they see its values throughout. Run with -race.
 func TestReadsConcurrentWithSave(t *testing.T) {
-	m := testManager(t, nil)
+	m := NewTestManager(t, nil, nil)
 	ctx := context.Background()
 	h := savedHeader(t, m, map[string]any{"a": strings.Repeat("x", 300)})
 	for round := 0; round < 20; round++ {
-		s, err := m.LoadHeader(ctx, h)
+		s, err := m.Load(ctx, h)
 		require.NoError(t, err)
 		require.NoError(t, s.Set("b", round))
 		var wg sync.WaitGroup
@@ -106,7 +98,7 @@ func TestReadsConcurrentWithSave(t *testing.T) {
 				}
 			}()
 		}
-		_, err = m.SaveLines(ctx, s)
+		_, err = m.Save(ctx, s)
 		require.NoError(t, err)
 		wg.Wait()
 	}
@@ -131,6 +123,8 @@ func TestScratchIsClearedAndSized(t *testing.T) {
 			}
 		}
 	}
-	// The largest payload a save can build has a class.
-	assert.Less(t, scratchClass(headerSize+64+MaxPayloadBytes+tagSize), len(scratches))
+	// The largest payload a save can build has a class, even with the
+	// longest purpose.
+	m := NewTestManager(t, nil, &Options{Purpose: strings.Repeat("p", maxPurposeLen)})
+	assert.Less(t, scratchClass(m.bind.Room()+payload.MaxBytes+envelope.TagSize), len(scratches))
 }

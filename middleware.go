@@ -23,7 +23,7 @@ var errReplaced = errors.New("sealed: response replaced by the session error han
 // func(http.Handler) http.Handler shape:
 //
 //   - Loading is lazy: nothing is parsed or decrypted unless the handler
-//     calls Manager.Session.
+//     calls [Manager.Session].
 //   - Cookies are written just before the first WriteHeader, Write or
 //     Flush, or when the handler returns, and only when the session needs
 //     writing (see the package documentation). A handler that flushes
@@ -34,11 +34,11 @@ var errReplaced = errors.New("sealed: response replaced by the session error han
 //   - Every response whose handler loaded the session gets "Vary: Cookie",
 //     so that no shared cache serves one user's page to another; those
 //     that set session cookies also get `Cache-Control: no-cache="Set-Cookie"`.
-//   - If the session cannot be loaded or saved, Options.ErrorHandler
+//   - If the session cannot be loaded or saved, [Options].ErrorHandler
 //     answers instead (by default 503 or 500, with "Cache-Control:
 //     no-store"), and the client's cookies are left as they were.
 //   - A session kept past its request keeps its data; changes to it after
-//     the response started return ErrCommitted, also when the handler
+//     the response started return [ErrCommitted], also when the handler
 //     panicked.
 func (m *Manager) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -137,11 +137,7 @@ func (m *Manager) Session(r *http.Request) (*Session, error) {
 	}
 	sw.mu.Unlock()
 
-	var cs chunkSet
-	for _, line := range sw.r.Header["Cookie"] {
-		cs.addHeader(m.name, line)
-	}
-	sess, err := m.load(sw.r.Context(), &cs)
+	sess, err := m.load(sw.r.Context(), sw.r.Header["Cookie"])
 
 	sw.mu.Lock()
 	sw.sess, sw.loadErr, sw.loaded = sess, err, true
@@ -196,7 +192,7 @@ func (sw *sessionWriter) commit(final bool) (replaced bool, err error) {
 	sw.state = stCommitting
 	sw.mu.Unlock()
 
-	var out []outCookie
+	var out []string
 	if err == nil {
 		out, err = sw.m.save(sw.r.Context(), sess)
 	}
@@ -212,8 +208,8 @@ func (sw *sessionWriter) commit(final bool) (replaced bool, err error) {
 	// The handler read the session, so the response may depend on it.
 	addVaryCookie(h)
 	if err == nil {
-		for _, c := range out {
-			h.Add("Set-Cookie", c.ln)
+		for _, line := range out {
+			h.Add("Set-Cookie", line)
 		}
 		if len(out) > 0 {
 			// Shared caches must not store these cookies for other users.

@@ -1,23 +1,19 @@
-package sealed
+package sealed_test
 
-// End-to-end tests: real HTTP servers (httptest), a client that behaves
-// like a strict browser behind a strict front end, and the public API.
-// Every helper here is prefixed e2e so that it cannot collide with the
-// helpers of the other test files of the package.
+// End-to-end tests: the harness's strict browser and front end (see
+// harness_test.go) in front of a test application that uses the public
+// API.
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"slices"
@@ -28,20 +24,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fxamacker/cbor/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sealedgo/sealed"
 )
 
 const (
-	// e2eLineLimit is both Chromium's limit on name+value and the Google
-	// Front End's limit on a whole Set-Cookie line.
-	e2eLineLimit = 4096
-	// e2eNginxCookie is the longest Cookie request header line nginx's
-	// default configuration lets through.
-	e2eNginxCookie = 8190
 	// e2eAppError is the status the test application answers when the
 	// library returned an error the test did not expect.
 	e2eAppError = 598
+	// skew is Options.ClockSkew's default.
+	skew = time.Minute
 )
 
 // e2eHex returns 2n hex digits of fresh randomness: incompressible data.
@@ -49,80 +44,6 @@ func e2eHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// e2eBuffer is a goroutine-safe log sink.
-type e2eBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *e2eBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *e2eBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-func e2eLogger() (*slog.Logger, *e2eBuffer) {
-	buf := &e2eBuffer{}
-	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
-}
-
-// e2eClock is a clock the test moves by hand; the manager reads it through
-// Options.Now from the server's goroutines.
-type e2eClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newE2EClock() *e2eClock { return &e2eClock{t: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)} }
-
-func (c *e2eClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *e2eClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func (c *e2eClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-// e2eFront stands for nginx with its default configuration in front of the
-// application: a Cookie header over 8190 bytes is answered with 400.
-type e2eFront struct {
-	next      http.Handler
-	maxCookie atomic.Int64 // longest Cookie header seen
-	rejected  atomic.Int64
-}
-
-func (f *e2eFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	n := int64(len(strings.Join(r.Header["Cookie"], "; ")))
-	for {
-		old := f.maxCookie.Load()
-		if n <= old || f.maxCookie.CompareAndSwap(old, n) {
-			break
-		}
-	}
-	if n > e2eNginxCookie {
-		f.rejected.Add(1)
-		http.Error(w, "400 Bad Request: Request Header Or Cookie Too Large", http.StatusBadRequest)
-		return
-	}
-	f.next.ServeHTTP(w, r)
 }
 
 // e2eState is what /dump reports about the session.
@@ -134,9 +55,9 @@ type e2eState struct {
 }
 
 // e2eMux is the test application. Every value it stores is a string.
-func e2eMux(m *Manager) *http.ServeMux {
+func e2eMux(m *sealed.Manager) *http.ServeMux {
 	mux := http.NewServeMux()
-	session := func(w http.ResponseWriter, r *http.Request) *Session {
+	session := func(w http.ResponseWriter, r *http.Request) *sealed.Session {
 		s, err := m.Session(r)
 		if err != nil {
 			http.Error(w, "test app: "+err.Error(), e2eAppError)
@@ -187,7 +108,7 @@ func e2eMux(m *Manager) *http.ServeMux {
 		}
 		q := r.URL.Query()
 		k := q.Get("k")
-		old, had, err := Get[string](s, k)
+		old, had, err := sealed.Get[string](s, k)
 		if err != nil {
 			appErr(w, err)
 			return
@@ -199,14 +120,14 @@ func e2eMux(m *Manager) *http.ServeMux {
 		if q.Has("commit") {
 			err := m.Commit(r)
 			switch {
-			case errors.Is(err, ErrTooLarge):
+			case errors.Is(err, sealed.ErrTooLarge):
 				// Commit wrote nothing into the header.
 				w.Header().Set("X-Commit-Set-Cookies", strconv.Itoa(len(w.Header().Values("Set-Cookie"))))
 				if q.Has("undo") {
 					if had {
 						err = s.Set(k, old)
 					} else {
-						_, _, err = s.RemoveRaw(k)
+						_, _, err = sealed.Remove[cbor.RawMessage](s, k)
 					}
 					if err != nil {
 						appErr(w, err)
@@ -228,7 +149,7 @@ func e2eMux(m *Manager) *http.ServeMux {
 			return
 		}
 		for _, k := range r.URL.Query()["k"] {
-			if _, _, err := s.RemoveRaw(k); err != nil {
+			if _, _, err := sealed.Remove[cbor.RawMessage](s, k); err != nil {
 				appErr(w, err)
 				return
 			}
@@ -242,7 +163,7 @@ func e2eMux(m *Manager) *http.ServeMux {
 		}
 		st := e2eState{IsNew: s.IsNew(), ID: s.ID(), Subject: s.Subject(), Values: map[string]string{}}
 		for _, k := range s.Keys() {
-			v, _, err := Get[string](s, k)
+			v, _, err := sealed.Get[string](s, k)
 			if err != nil {
 				appErr(w, err)
 				return
@@ -264,7 +185,7 @@ func e2eMux(m *Manager) *http.ServeMux {
 		}
 		s.Clear()
 		_, _ = s.Flashes()
-		_, _, _ = s.RemoveRaw("absent")
+		_, _, _ = sealed.Remove[cbor.RawMessage](s, "absent")
 		s.SetSubject(s.Subject())
 		io.WriteString(w, "ok")
 	})
@@ -304,7 +225,7 @@ func e2eMux(m *Manager) *http.ServeMux {
 					errs[i] = err
 					return
 				}
-				_, _, errs[i] = Get[string](s, "user")
+				_, _, errs[i] = sealed.Get[string](s, "user")
 				_ = s.Keys()
 			})
 		}
@@ -318,238 +239,52 @@ func e2eMux(m *Manager) *http.ServeMux {
 	return mux
 }
 
+// e2eEnv is the test application on a site, with what its Manager logs.
 type e2eEnv struct {
-	m     *Manager
-	srv   *httptest.Server
-	front *e2eFront
-	log   *e2eBuffer // nil when the caller brought its own Logger
+	*site
+	log *sealed.LogBuffer // nil when the caller brought its own Logger
 }
 
 // newE2E starts the test application behind the nginx-like front end on a
-// plain-http server. extra, if not nil, registers more handlers.
-func newE2E(t *testing.T, opts *Options, extra func(*http.ServeMux, *Manager)) *e2eEnv {
+// plain-http server, with fresh keys. extra, if not nil, registers more
+// handlers.
+func newE2E(t *testing.T, opts *sealed.Options, extra func(*http.ServeMux, *sealed.Manager)) *e2eEnv {
 	t.Helper()
 	return startE2E(t, opts, extra, false)
 }
 
-func startE2E(t *testing.T, opts *Options, extra func(*http.ServeMux, *Manager), useTLS bool) *e2eEnv {
+func startE2E(t *testing.T, opts *sealed.Options, extra func(*http.ServeMux, *sealed.Manager), useTLS bool) *e2eEnv {
 	t.Helper()
-	var o Options
+	var o sealed.Options
 	if opts != nil {
 		o = *opts
 	}
 	env := &e2eEnv{}
 	if o.Logger == nil {
-		o.Logger, env.log = e2eLogger()
+		env.log = &sealed.LogBuffer{}
+		o.Logger = env.log.Logger()
 	}
-	keys, err := NewKeyring(GenerateKey("k1"))
-	require.NoError(t, err)
-	env.m, err = New(keys, &o)
-	require.NoError(t, err)
-	mux := e2eMux(env.m)
+	m := sealed.NewTestManager(t, nil, &o)
+	mux := e2eMux(m)
 	if extra != nil {
-		extra(mux, env.m)
+		extra(mux, m)
 	}
-	env.front = &e2eFront{next: env.m.Middleware(mux)}
 	if useTLS {
-		env.srv = httptest.NewTLSServer(env.front)
+		env.site = serveTLS(t, m, mux)
 	} else {
-		env.srv = httptest.NewServer(env.front)
+		env.site = serve(t, m, mux)
 	}
-	t.Cleanup(env.srv.Close)
 	return env
 }
 
-// raw sends one request with the given Cookie header (none if empty) and
-// no cookie jar, and returns the response with its body read.
-func (env *e2eEnv) raw(t *testing.T, method, path, cookie, body string) (*http.Response, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, env.srv.URL+path, strings.NewReader(body))
-	require.NoError(t, err)
-	if cookie != "" {
-		req.Header.Set("Cookie", cookie)
-	}
-	resp, err := env.srv.Client().Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return resp, string(data)
-}
-
-// e2eTransport is what a strict browser behind a Google Front End gets to
-// see of each response's Set-Cookie lines. Like the GFE it drops every
-// Set-Cookie of a response when one line is over 4096 bytes; like Chromium
-// it drops a cookie whose name and value are over 4096 bytes. It records
-// every line as sent by the server, and what it dropped.
-type e2eTransport struct {
-	next http.RoundTripper
-
-	mu      sync.Mutex
-	seen    []string
-	dropped []string
-}
-
-func (tr *e2eTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := tr.next.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	lines := resp.Header["Set-Cookie"]
-	tr.mu.Lock()
-	defer tr.mu.Unlock()
-	tr.seen = append(tr.seen, lines...)
-	gfeDropsAll := slices.ContainsFunc(lines, func(l string) bool { return len(l) > e2eLineLimit })
-	var kept []string
-	for _, l := range lines {
-		nv, _, _ := strings.Cut(l, ";")
-		if gfeDropsAll || len(strings.TrimSpace(nv)) > e2eLineLimit {
-			tr.dropped = append(tr.dropped, l)
-			continue
-		}
-		kept = append(kept, l)
-	}
-	if kept == nil {
-		resp.Header.Del("Set-Cookie")
-	} else {
-		resp.Header["Set-Cookie"] = kept
-	}
-	return resp, nil
-}
-
-// e2eBrowser is a client with a cookie jar behind e2eTransport. Use it from
-// one goroutine.
-type e2eBrowser struct {
-	t    *testing.T
-	base *url.URL
-	name string // the session cookie's name
-	jar  *cookiejar.Jar
-	tr   *e2eTransport
-	c    *http.Client
-}
-
-func (env *e2eEnv) browser(t *testing.T) *e2eBrowser {
-	t.Helper()
-	jar, err := cookiejar.New(nil)
-	require.NoError(t, err)
-	base, err := url.Parse(env.srv.URL)
-	require.NoError(t, err)
-	tr := &e2eTransport{next: env.srv.Client().Transport}
-	b := &e2eBrowser{t: t, base: base, name: env.m.CookieName(), jar: jar, tr: tr, c: &http.Client{Transport: tr, Jar: jar}}
-	t.Cleanup(func() {
-		tr.mu.Lock()
-		defer tr.mu.Unlock()
-		b.checkLines(tr.seen, tr.dropped)
-	})
-	return b
-}
-
-// isSession reports whether a Set-Cookie line or cookie name is one of the
-// session's chunks.
-func (b *e2eBrowser) isSession(line string) bool {
-	nv, _, _ := strings.Cut(line, ";")
-	name, _, _ := strings.Cut(nv, "=")
-	return chunkIndex(b.name, strings.TrimSpace(name)) >= 0
-}
-
-// checkLines fails the test if sealed produced a line a strict browser or
-// a GFE would drop, or one net/http considers invalid.
-func (b *e2eBrowser) checkLines(seen, dropped []string) {
-	b.t.Helper()
-	for _, l := range dropped {
-		if b.isSession(l) {
-			b.t.Errorf("the browser dropped a session cookie (%d-byte line): %.120s...", len(l), l)
-		}
-	}
-	for _, l := range seen {
-		if !b.isSession(l) {
-			continue
-		}
-		if len(l) > e2eLineLimit {
-			b.t.Errorf("a GFE would drop every cookie of the response: %d-byte Set-Cookie line", len(l))
-		}
-		c, err := http.ParseSetCookie(l)
-		if assert.NoError(b.t, err, "%.120s", l) {
-			assert.NoError(b.t, c.Valid(), "%.120s", l)
-		}
-	}
-}
-
-// do sends a request through the browser and returns the response with its
-// body read. It checks the response's Set-Cookie lines on the way.
-func (b *e2eBrowser) do(method, path, body string) (*http.Response, string) {
-	b.t.Helper()
-	b.tr.mu.Lock()
-	n0, d0 := len(b.tr.seen), len(b.tr.dropped)
-	b.tr.mu.Unlock()
-	req, err := http.NewRequest(method, b.base.String()+path, strings.NewReader(body))
-	require.NoError(b.t, err)
-	resp, err := b.c.Do(req)
-	require.NoError(b.t, err)
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	require.NoError(b.t, err)
-	b.tr.mu.Lock()
-	seen, dropped := slices.Clone(b.tr.seen[n0:]), slices.Clone(b.tr.dropped[d0:])
-	b.tr.mu.Unlock()
-	b.checkLines(seen, dropped)
-	return resp, string(data)
-}
-
 // dump returns the session state as the server sees it.
-func (b *e2eBrowser) dump() e2eState {
-	b.t.Helper()
-	resp, body := b.do("GET", "/dump", "")
-	require.Equal(b.t, http.StatusOK, resp.StatusCode, body)
+func (c *client) dump() e2eState {
+	c.t.Helper()
+	resp, body := c.get("/dump")
+	require.Equal(c.t, http.StatusOK, resp.StatusCode, body)
 	var st e2eState
-	require.NoError(b.t, json.Unmarshal([]byte(body), &st))
+	require.NoError(c.t, json.Unmarshal([]byte(body), &st))
 	return st
-}
-
-// jarSession returns the session chunks the browser holds, name to value.
-func (b *e2eBrowser) jarSession() map[string]string {
-	out := map[string]string{}
-	for _, c := range b.jar.Cookies(b.base) {
-		if chunkIndex(b.name, c.Name) >= 0 {
-			out[c.Name] = c.Value
-		}
-	}
-	return out
-}
-
-// cookieHeader is the Cookie header the browser would send.
-func (b *e2eBrowser) cookieHeader() string {
-	var parts []string
-	for _, c := range b.jar.Cookies(b.base) {
-		parts = append(parts, c.Name+"="+c.Value)
-	}
-	return strings.Join(parts, "; ")
-}
-
-// e2eLive returns the session cookies a response sets, name to value.
-func e2eLive(name string, resp *http.Response) map[string]string {
-	out := map[string]string{}
-	for _, c := range resp.Cookies() {
-		if chunkIndex(name, c.Name) >= 0 && c.MaxAge >= 0 {
-			out[c.Name] = c.Value
-		}
-	}
-	return out
-}
-
-// e2eExpired returns the session cookies a response expires, sorted.
-func e2eExpired(name string, resp *http.Response) []string {
-	var out []string
-	for _, l := range resp.Header.Values("Set-Cookie") {
-		c, err := http.ParseSetCookie(l)
-		if err == nil && chunkIndex(name, c.Name) >= 0 && c.MaxAge < 0 {
-			if strings.Contains(l, "; Max-Age=0") {
-				out = append(out, c.Name)
-			}
-		}
-	}
-	slices.Sort(out)
-	return out
 }
 
 func e2eKeysOf(m map[string]string) []string {
@@ -564,7 +299,7 @@ func e2eKeysOf(m map[string]string) []string {
 // e2eHeader joins name=value pairs into a Cookie header, chunk 0 first.
 func e2eHeader(name string, cookies map[string]string) string {
 	ks := e2eKeysOf(cookies)
-	slices.SortFunc(ks, func(a, b string) int { return chunkIndex(name, a) - chunkIndex(name, b) })
+	slices.SortFunc(ks, func(a, b string) int { return chunk(name, a) - chunk(name, b) })
 	parts := make([]string, len(ks))
 	for i, k := range ks {
 		parts[i] = k + "=" + cookies[k]
@@ -577,17 +312,17 @@ func e2eHeader(name string, cookies map[string]string) string {
 func TestE2ELifecycle(t *testing.T) {
 	cases := []struct {
 		name    string
-		budget  Budget
+		budget  sealed.Budget
 		minPeak int // chunks the session must have reached
 	}{
-		{"nginx", BudgetNginx, 2},
-		{"short-lines", Budget{MaxBytes: BudgetNginx.MaxBytes, MaxChunks: 8, MaxLineBytes: 1024}, 5},
+		{"nginx", sealed.BudgetNginx(), 2},
+		{"short-lines", sealed.Budget{MaxBytes: sealed.BudgetNginx().MaxBytes, MaxChunks: 8, MaxLineBytes: 1024}, 5},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			env := newE2E(t, &Options{AllowInsecure: true, Budget: tc.budget}, nil)
-			b := env.browser(t)
-			name := env.m.CookieName()
+			env := newE2E(t, &sealed.Options{AllowInsecure: true, Budget: tc.budget}, nil)
+			b := env.client(t)
+			name := env.name
 
 			resp, body := b.do("POST", "/login", "")
 			require.Equal(t, http.StatusOK, resp.StatusCode, body)
@@ -601,21 +336,21 @@ func TestE2ELifecycle(t *testing.T) {
 			peak, tooLarge := 0, false
 			for i := 0; i < 32 && !tooLarge; i++ {
 				k, v := fmt.Sprintf("v%02d", i), e2eHex(512)
-				before := b.jarSession()
+				before := b.session()
 				resp, body := b.do("POST", "/set?commit&undo&k="+k, v)
 				if resp.StatusCode == http.StatusRequestEntityTooLarge {
 					tooLarge = true
 					assert.Equal(t, "0", resp.Header.Get("X-Commit-Set-Cookies"), "Commit must not write cookies when it fails")
 					// The handler undid the change: the state is the previous one.
-					assert.Equal(t, len(before), len(b.jarSession()))
+					assert.Equal(t, len(before), len(b.session()))
 					assert.Equal(t, want, b.dump().Values)
 					break
 				}
 				require.Equal(t, http.StatusOK, resp.StatusCode, body)
 				want[k] = v
-				live := e2eLive(name, resp)
+				live := env.live(resp)
 				require.NotEmpty(t, live)
-				assert.Equal(t, live, b.jarSession(), "the browser keeps every chunk it was sent")
+				assert.Equal(t, live, b.session(), "the browser keeps every chunk it was sent")
 				peak = max(peak, len(live))
 				st := b.dump()
 				require.False(t, st.IsNew)
@@ -626,21 +361,21 @@ func TestE2ELifecycle(t *testing.T) {
 
 			// Without undo the middleware's own save fails: the error
 			// handler answers and the browser's cookies are untouched.
-			before := b.jarSession()
+			before := b.session()
 			resp, body = b.do("POST", "/set?commit&k=toomuch", e2eHex(512))
 			assert.Equal(t, http.StatusInternalServerError, resp.StatusCode)
 			assert.NotContains(t, body, "ok")
 			assert.Empty(t, resp.Header.Values("Set-Cookie"))
-			assert.Equal(t, before, b.jarSession())
+			assert.Equal(t, before, b.session())
 			// Nor with no Commit at all.
 			resp, _ = b.do("POST", "/set?k=toomuch", e2eHex(512))
 			assert.Equal(t, http.StatusInternalServerError, resp.StatusCode)
 			assert.Empty(t, resp.Header.Values("Set-Cookie"))
-			assert.Equal(t, before, b.jarSession())
+			assert.Equal(t, before, b.session())
 			require.Equal(t, want, b.dump().Values)
 
 			// Shrink: the chunks no longer needed are expired.
-			before = b.jarSession()
+			before = b.session()
 			require.Greater(t, len(before), 1)
 			q := url.Values{}
 			for k := range want {
@@ -653,8 +388,8 @@ func TestE2ELifecycle(t *testing.T) {
 			require.Equal(t, http.StatusOK, resp.StatusCode, body)
 			stale := e2eKeysOf(before)
 			stale = slices.DeleteFunc(stale, func(n string) bool { return n == name })
-			assert.Equal(t, stale, e2eExpired(name, resp))
-			assert.Equal(t, []string{name}, e2eKeysOf(b.jarSession()))
+			assert.Equal(t, stale, env.expired(resp))
+			assert.Equal(t, []string{name}, e2eKeysOf(b.session()))
 			assert.Equal(t, want, b.dump().Values)
 
 			// Grow over several chunks again, then log out.
@@ -662,13 +397,13 @@ func TestE2ELifecycle(t *testing.T) {
 				resp, body := b.do("POST", fmt.Sprintf("/set?k=w%d", i), e2eHex(512))
 				require.Equal(t, http.StatusOK, resp.StatusCode, body)
 			}
-			before = b.jarSession()
+			before = b.session()
 			require.Greater(t, len(before), 1)
 			resp, body = b.do("POST", "/logout", "")
 			require.Equal(t, http.StatusOK, resp.StatusCode, body)
-			assert.Empty(t, e2eLive(name, resp))
-			assert.Equal(t, e2eKeysOf(before), e2eExpired(name, resp))
-			assert.Empty(t, b.jarSession(), "a session cookie survived logout")
+			assert.Empty(t, env.live(resp))
+			assert.Equal(t, e2eKeysOf(before), env.expired(resp))
+			assert.Empty(t, b.session(), "a session cookie survived logout")
 			resp, body = b.do("GET", "/dump", "")
 			require.Equal(t, http.StatusOK, resp.StatusCode)
 			assert.Empty(t, resp.Header.Values("Set-Cookie"))
@@ -686,10 +421,10 @@ func TestE2ELifecycle(t *testing.T) {
 
 // 2. Only changes and renewals write cookies.
 func TestE2EWritesOnlyWhenNeeded(t *testing.T) {
-	clk := newE2EClock()
-	env := newE2E(t, &Options{AllowInsecure: true, IdleTimeout: time.Hour, Now: clk.Now}, nil)
-	b := env.browser(t)
-	name := env.m.CookieName()
+	clk := sealed.NewClock(time.Time{})
+	env := newE2E(t, &sealed.Options{AllowInsecure: true, IdleTimeout: time.Hour, Now: clk.Now}, nil)
+	b := env.client(t)
+	name := env.name
 
 	// A new session nobody wrote to emits nothing.
 	for _, path := range []string{"/dump", "/noop", "/touch", "/flash/read"} {
@@ -697,10 +432,10 @@ func TestE2EWritesOnlyWhenNeeded(t *testing.T) {
 		require.Equal(t, http.StatusOK, resp.StatusCode, body)
 		assert.Empty(t, resp.Header.Values("Set-Cookie"), path)
 	}
-	assert.Empty(t, b.jarSession())
+	assert.Empty(t, b.session())
 
 	resp, _ := b.do("POST", "/login", "")
-	require.NotEmpty(t, e2eLive(name, resp))
+	require.NotEmpty(t, env.live(resp))
 	login := clk.Now()
 
 	// Read-only requests and no-op writes emit nothing.
@@ -718,7 +453,7 @@ func TestE2EWritesOnlyWhenNeeded(t *testing.T) {
 	assert.Empty(t, resp.Header.Values("Set-Cookie"), "renewed too early")
 	clk.Set(login.Add(15 * time.Minute))
 	resp, _ = b.do("GET", "/dump", "")
-	live := e2eLive(name, resp)
+	live := env.live(resp)
 	require.Len(t, live, 1, "not renewed after a quarter of IdleTimeout")
 	c := resp.Cookies()[0]
 	assert.Equal(t, 3600, c.MaxAge)
@@ -731,28 +466,28 @@ func TestE2EWritesOnlyWhenNeeded(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(body), &st))
 	assert.False(t, st.IsNew, "renewal did not extend the idle deadline")
 	assert.Equal(t, "alice", st.Subject)
-	require.Len(t, e2eLive(name, resp), 1)
+	require.Len(t, env.live(resp), 1)
 	renewed := clk.Now()
 	clk.Set(renewed.Add(14 * time.Minute))
 	resp, _ = b.do("GET", "/dump", "")
 	assert.Empty(t, resp.Header.Values("Set-Cookie"))
 
 	// Idle past the timeout: a new session, and the dead cookie is expired.
-	clk.Set(renewed.Add(time.Hour + DefaultClockSkew + time.Second))
+	clk.Set(renewed.Add(time.Hour + skew + time.Second))
 	resp, body = b.do("GET", "/dump", "")
 	require.NoError(t, json.Unmarshal([]byte(body), &st))
 	assert.True(t, st.IsNew)
-	assert.Equal(t, []string{name}, e2eExpired(name, resp))
-	assert.Empty(t, b.jarSession())
+	assert.Equal(t, []string{name}, env.expired(resp))
+	assert.Empty(t, b.session())
 }
 
 // 3. Many concurrent requests carrying one session cookie.
 func TestE2EConcurrentRequests(t *testing.T) {
-	env := newE2E(t, &Options{AllowInsecure: true}, nil)
-	b := env.browser(t)
+	env := newE2E(t, &sealed.Options{AllowInsecure: true}, nil)
+	b := env.client(t)
 	resp, _ := b.do("POST", "/login", "")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	cookie := b.cookieHeader()
+	cookie := b.header()
 	require.NotEmpty(t, cookie)
 
 	tr := &http.Transport{MaxIdleConnsPerHost: 16}
@@ -818,7 +553,7 @@ func TestE2EFlush(t *testing.T) {
 		case <-time.After(10 * time.Second):
 		}
 	}
-	env := newE2E(t, &Options{AllowInsecure: true}, func(mux *http.ServeMux, m *Manager) {
+	env := newE2E(t, &sealed.Options{AllowInsecure: true}, func(mux *http.ServeMux, m *sealed.Manager) {
 		mux.HandleFunc("/flush-rc", func(w http.ResponseWriter, r *http.Request) {
 			s, _ := m.Session(r)
 			if err := s.Set("flushed", "rc"); err != nil {
@@ -848,7 +583,7 @@ func TestE2EFlush(t *testing.T) {
 			s, _ := m.Session(r) // loaded before the flush
 			http.NewResponseController(w).Flush()
 			err := s.Set("late", "x")
-			fmt.Fprintf(w, "committed=%v", errors.Is(err, ErrCommitted))
+			fmt.Fprintf(w, "committed=%v", errors.Is(err, sealed.ErrCommitted))
 		})
 		mux.HandleFunc("/load-after-flush", func(w http.ResponseWriter, r *http.Request) {
 			w.(http.Flusher).Flush()
@@ -858,11 +593,10 @@ func TestE2EFlush(t *testing.T) {
 				return
 			}
 			err = s.Set("late", "y")
-			fmt.Fprintf(w, "committed=%v", errors.Is(err, ErrCommitted))
+			fmt.Fprintf(w, "committed=%v", errors.Is(err, sealed.ErrCommitted))
 		})
 	})
-	b := env.browser(t)
-	name := env.m.CookieName()
+	b := env.client(t)
 
 	for _, path := range []string{"/flush-rc", "/flush-iface"} {
 		t.Run(path[1:], func(t *testing.T) {
@@ -872,7 +606,7 @@ func TestE2EFlush(t *testing.T) {
 			resp, err := b.c.Do(req) // returns with the flushed headers
 			require.NoError(t, err)
 			defer resp.Body.Close()
-			assert.Len(t, e2eLive(name, resp), 1, "the flushed headers carry the session")
+			assert.Len(t, env.live(resp), 1, "the flushed headers carry the session")
 			select {
 			case release <- struct{}{}:
 			case <-time.After(10 * time.Second):
@@ -904,13 +638,8 @@ func TestE2ELongDomainAndPath(t *testing.T) {
 	domain := strings.Repeat("a", 63) + "." + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + ".example.com"
 	path := "/" + strings.Repeat("p", 500)
 	require.Greater(t, len(domain), 200)
-	logger, _ := e2eLogger()
-	keys, err := NewKeyring(GenerateKey("k1"))
-	require.NoError(t, err)
-	m, err := New(keys, &Options{Domain: domain, Path: path, Budget: BudgetLarge, Logger: logger})
-	require.NoError(t, err)
-	name := m.CookieName()
-	assert.Equal(t, "__Secure-session", name)
+	m := sealed.NewTestManager(t, nil, &sealed.Options{Domain: domain, Path: path, Budget: sealed.BudgetLarge()})
+	const name = "__Secure-session" // the default with a Path or Domain
 
 	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, err := m.Session(r)
@@ -921,7 +650,7 @@ func TestE2ELongDomainAndPath(t *testing.T) {
 		if r.Method == "POST" {
 			body, _ := io.ReadAll(r.Body)
 			if len(body) == 0 {
-				_, _, err = s.RemoveRaw("v")
+				_, _, err = sealed.Remove[cbor.RawMessage](s, "v")
 			} else {
 				err = s.Set("v", string(body))
 			}
@@ -930,7 +659,7 @@ func TestE2ELongDomainAndPath(t *testing.T) {
 			}
 			return
 		}
-		v, _, _ := Get[string](s, "v")
+		v, _, _ := sealed.Get[string](s, "v")
 		io.WriteString(w, v)
 	}))
 	jar := map[string]string{}
@@ -944,11 +673,12 @@ func TestE2ELongDomainAndPath(t *testing.T) {
 		h.ServeHTTP(rec, req)
 		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 		for _, line := range rec.Result().Header.Values("Set-Cookie") {
-			require.LessOrEqual(t, len(line), e2eLineLimit, "Set-Cookie line")
+			require.LessOrEqual(t, len(line), lineLimit, "Set-Cookie line")
 			c, err := http.ParseSetCookie(line)
 			require.NoError(t, err)
 			require.NoError(t, c.Valid(), line[:100])
-			require.LessOrEqual(t, len(c.Name)+len(c.Value), e2eLineLimit)
+			require.GreaterOrEqual(t, chunk(name, c.Name), 0, c.Name)
+			require.LessOrEqual(t, len(c.Name)+len(c.Value), lineLimit)
 			assert.Equal(t, domain, c.Domain)
 			assert.Equal(t, path, c.Path)
 			assert.True(t, c.Secure && c.HttpOnly)
@@ -980,17 +710,17 @@ func TestE2ELongDomainAndPath(t *testing.T) {
 // 6. No cookie a client can send makes a request fail: each gives a fresh
 // session, and the session's cookies the client sent are expired.
 func TestE2EBadInput(t *testing.T) {
-	clk := newE2EClock()
+	clk := sealed.NewClock(time.Time{})
 	t0 := clk.Now()
-	opts := &Options{AllowInsecure: true, IdleTimeout: time.Hour, AbsoluteTimeout: 3 * time.Hour, Now: clk.Now}
+	opts := &sealed.Options{AllowInsecure: true, IdleTimeout: time.Hour, AbsoluteTimeout: 3 * time.Hour, Now: clk.Now}
 	env := newE2E(t, opts, nil)
-	name := env.m.CookieName()
+	name := env.name
 
 	mint := func(env *e2eEnv, path, cookie, body string) map[string]string {
 		t.Helper()
-		resp, b := env.raw(t, "POST", path, cookie, body)
+		resp, b := env.send(t, "POST", path, cookie, body)
 		require.Equal(t, http.StatusOK, resp.StatusCode, b)
-		live := e2eLive(name, resp)
+		live := env.live(resp)
 		require.NotEmpty(t, live)
 		return live
 	}
@@ -1005,7 +735,7 @@ func TestE2EBadInput(t *testing.T) {
 
 	dump := func(t *testing.T, cookie string) (*http.Response, e2eState) {
 		t.Helper()
-		resp, body := env.raw(t, "GET", "/dump", cookie, "")
+		resp, body := env.send(t, "GET", "/dump", cookie, "")
 		require.Equal(t, http.StatusOK, resp.StatusCode, body)
 		var st e2eState
 		require.NoError(t, json.Unmarshal([]byte(body), &st), body)
@@ -1055,30 +785,30 @@ func TestE2EBadInput(t *testing.T) {
 			assert.True(t, st.IsNew)
 			assert.Empty(t, st.Values)
 			assert.Empty(t, st.Subject)
-			assert.Empty(t, e2eLive(name, resp), "a read-only request wrote a session")
+			assert.Empty(t, env.live(resp), "a read-only request wrote a session")
 			// Cookies that do not open are left alone on a read: they may
 			// open again once a key misconfiguration is fixed, and the next
 			// write replaces them. (Expired and revoked sessions, a verdict
 			// rather than a failure to open, are expired: see below.)
-			assert.Empty(t, e2eExpired(name, resp), "a read deleted cookies that did not open")
+			assert.Empty(t, env.expired(resp), "a read deleted cookies that did not open")
 		})
 	}
 
 	t.Run("idle-timeout", func(t *testing.T) {
 		defer clk.Set(t0)
-		clk.Set(t0.Add(time.Hour + DefaultClockSkew)) // within the skew
+		clk.Set(t0.Add(time.Hour + skew)) // within the skew
 		_, st := dump(t, e2eHeader(name, small))
 		assert.False(t, st.IsNew)
-		clk.Set(t0.Add(time.Hour + DefaultClockSkew + time.Second))
+		clk.Set(t0.Add(time.Hour + skew + time.Second))
 		resp, st := dump(t, e2eHeader(name, small))
 		assert.True(t, st.IsNew)
 		assert.Empty(t, st.Values)
-		assert.Equal(t, []string{name}, e2eExpired(name, resp))
+		assert.Equal(t, []string{name}, env.expired(resp))
 	})
 
 	t.Run("absolute-timeout-while-renewing", func(t *testing.T) {
 		defer clk.Set(t0)
-		b := env.browser(t)
+		b := env.client(t)
 		resp, _ := b.do("POST", "/login", "")
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 		for elapsed := 40 * time.Minute; elapsed <= 160*time.Minute; elapsed += 40 * time.Minute {
@@ -1096,7 +826,7 @@ func TestE2EBadInput(t *testing.T) {
 		st := b.dump()
 		assert.True(t, st.IsNew)
 		assert.Empty(t, st.Values)
-		assert.Empty(t, b.jarSession())
+		assert.Empty(t, b.session())
 	})
 
 	assert.Zero(t, env.front.rejected.Load())
@@ -1106,7 +836,7 @@ func TestE2EBadInput(t *testing.T) {
 // 7. Responses that set session cookies are marked uncacheable for shared
 // caches; every response whose handler read the session varies on Cookie.
 func TestE2ECacheHeaders(t *testing.T) {
-	env := newE2E(t, &Options{AllowInsecure: true}, func(mux *http.ServeMux, m *Manager) {
+	env := newE2E(t, &sealed.Options{AllowInsecure: true}, func(mux *http.ServeMux, m *sealed.Manager) {
 		mux.HandleFunc("/vary", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Vary", r.URL.Query().Get("v"))
 			s, _ := m.Session(r)
@@ -1114,7 +844,7 @@ func TestE2ECacheHeaders(t *testing.T) {
 			io.WriteString(w, "ok")
 		})
 	})
-	b := env.browser(t)
+	b := env.client(t)
 	const cc = `no-cache="Set-Cookie"`
 	marked := func(resp *http.Response) {
 		t.Helper()
@@ -1138,7 +868,7 @@ func TestE2ECacheHeaders(t *testing.T) {
 	require.Empty(t, resp.Header.Values("Set-Cookie"))
 	assert.Empty(t, resp.Header.Values("Vary"), "a handler that never reads the session does not vary on it")
 	resp, _ = b.do("POST", "/logout", "") // only expiring cookies
-	require.NotEmpty(t, e2eExpired(env.m.CookieName(), resp))
+	require.NotEmpty(t, env.expired(resp))
 	marked(resp)
 
 	resp, _ = b.do("GET", "/vary?v=Accept-Encoding", "")
@@ -1152,7 +882,7 @@ func TestE2ECacheHeaders(t *testing.T) {
 // 8. http.ResponseController reaches the real connection through the
 // session writer.
 func TestE2EResponseController(t *testing.T) {
-	env := newE2E(t, &Options{AllowInsecure: true}, func(mux *http.ServeMux, m *Manager) {
+	env := newE2E(t, &sealed.Options{AllowInsecure: true}, func(mux *http.ServeMux, m *sealed.Manager) {
 		mux.HandleFunc("/deadline", func(w http.ResponseWriter, r *http.Request) {
 			rc := http.NewResponseController(w)
 			s, _ := m.Session(r)
@@ -1175,23 +905,23 @@ func TestE2EResponseController(t *testing.T) {
 			}
 			defer conn.Close()
 			err = s.Set("after", "hijack")
-			body := fmt.Sprintf("hijacked committed=%v", errors.Is(err, ErrCommitted))
+			body := fmt.Sprintf("hijacked committed=%v", errors.Is(err, sealed.ErrCommitted))
 			fmt.Fprintf(brw, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
 			brw.Flush()
 		})
 	})
-	b := env.browser(t)
+	b := env.client(t)
 	resp, body := b.do("GET", "/deadline", "")
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "[<nil> <nil> <nil> <nil>]", body)
-	assert.NotEmpty(t, e2eLive(env.m.CookieName(), resp))
+	assert.NotEmpty(t, env.live(resp))
 	assert.Equal(t, "1", b.dump().Values["d"])
 
 	conn, err := net.Dial("tcp", env.srv.Listener.Addr().String())
 	require.NoError(t, err)
 	defer conn.Close()
 	require.NoError(t, conn.SetDeadline(time.Now().Add(10*time.Second)))
-	_, err = fmt.Fprintf(conn, "GET /hijack HTTP/1.1\r\nHost: %s\r\nCookie: %s\r\n\r\n", env.srv.Listener.Addr(), b.cookieHeader())
+	_, err = fmt.Fprintf(conn, "GET /hijack HTTP/1.1\r\nHost: %s\r\nCookie: %s\r\n\r\n", env.srv.Listener.Addr(), b.header())
 	require.NoError(t, err)
 	raw, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	require.NoError(t, err)
@@ -1209,7 +939,7 @@ func TestE2EResponseController(t *testing.T) {
 // client's cookies are left alone.
 func TestE2EErrorHandler(t *testing.T) {
 	var writeErr atomic.Value
-	big := func(m *Manager) http.HandlerFunc {
+	big := func(m *sealed.Manager) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			s, _ := m.Session(r)
 			if err := s.Set("big", e2eHex(512)); err != nil {
@@ -1224,14 +954,14 @@ func TestE2EErrorHandler(t *testing.T) {
 			writeErr.Store(fmt.Sprint(err))
 		}
 	}
-	extra := func(mux *http.ServeMux, m *Manager) { mux.Handle("/big", big(m)) }
+	extra := func(mux *http.ServeMux, m *sealed.Manager) { mux.Handle("/big", big(m)) }
 
 	t.Run("custom", func(t *testing.T) {
 		var mu sync.Mutex
 		var got []error
-		env := newE2E(t, &Options{
+		env := newE2E(t, &sealed.Options{
 			AllowInsecure: true,
-			Budget:        Budget{MaxBytes: 300},
+			Budget:        sealed.Budget{MaxBytes: 300},
 			ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 				mu.Lock()
 				got = append(got, err)
@@ -1239,10 +969,10 @@ func TestE2EErrorHandler(t *testing.T) {
 				w.WriteHeader(http.StatusInsufficientStorage)
 			},
 		}, extra)
-		b := env.browser(t)
+		b := env.client(t)
 		resp, body := b.do("POST", "/login", "") // a small session fits
 		require.Equal(t, http.StatusOK, resp.StatusCode, body)
-		before := b.jarSession()
+		before := b.session()
 		require.Len(t, before, 1)
 
 		resp, body = b.do("GET", "/big", "")
@@ -1253,23 +983,23 @@ func TestE2EErrorHandler(t *testing.T) {
 		assert.NotEqual(t, "<nil>", writeErr.Load(), "the handler's Write reported success")
 		mu.Lock()
 		require.Len(t, got, 1)
-		assert.ErrorIs(t, got[0], ErrTooLarge)
+		assert.ErrorIs(t, got[0], sealed.ErrTooLarge)
 		mu.Unlock()
-		assert.Equal(t, before, b.jarSession())
+		assert.Equal(t, before, b.session())
 		assert.Equal(t, map[string]string{"user": "alice"}, b.dump().Values)
 		assert.Contains(t, env.log.String(), "session could not be loaded or saved")
 	})
 
 	t.Run("default", func(t *testing.T) {
-		env := newE2E(t, &Options{AllowInsecure: true, Budget: Budget{MaxBytes: 300}}, extra)
-		b := env.browser(t)
+		env := newE2E(t, &sealed.Options{AllowInsecure: true, Budget: sealed.Budget{MaxBytes: 300}}, extra)
+		b := env.client(t)
 		for _, path := range []string{"/big", "/big?silent"} {
 			resp, body := b.do("GET", path, "")
 			assert.Equal(t, http.StatusInternalServerError, resp.StatusCode, path)
 			assert.Equal(t, "Internal Server Error\n", body, path)
 			assert.Empty(t, resp.Header.Values("Set-Cookie"), path)
 			assert.Equal(t, []string{"no-store"}, resp.Header.Values("Cache-Control"), path)
-			assert.Empty(t, b.jarSession(), path)
+			assert.Empty(t, b.session(), path)
 		}
 		assert.Contains(t, env.log.String(), "session could not be loaded or saved")
 	})
@@ -1277,8 +1007,8 @@ func TestE2EErrorHandler(t *testing.T) {
 
 // 10. A flash message is read once, on the next request that reads flashes.
 func TestE2EFlash(t *testing.T) {
-	env := newE2E(t, &Options{AllowInsecure: true}, nil)
-	b := env.browser(t)
+	env := newE2E(t, &sealed.Options{AllowInsecure: true}, nil)
+	b := env.client(t)
 	read := func() []string {
 		t.Helper()
 		resp, body := b.do("GET", "/flash/read", "")
@@ -1308,11 +1038,9 @@ func TestE2EFlash(t *testing.T) {
 // Default options over TLS: a __Host- cookie with Secure, HttpOnly,
 // SameSite=Lax, Path=/ and no Domain.
 func TestE2ETLSDefaults(t *testing.T) {
-	logger, _ := e2eLogger()
-	env := startE2E(t, &Options{Logger: logger}, nil, true)
-	name := env.m.CookieName()
-	require.Equal(t, "__Host-session", name)
-	b := env.browser(t)
+	env := startE2E(t, &sealed.Options{}, nil, true)
+	name := env.name
+	b := env.client(t)
 	require.Equal(t, "https", b.base.Scheme)
 
 	resp, body := b.do("POST", "/login", "")
@@ -1321,71 +1049,29 @@ func TestE2ETLSDefaults(t *testing.T) {
 	require.Len(t, lines, 1)
 	c, err := http.ParseSetCookie(lines[0])
 	require.NoError(t, err)
-	assert.Equal(t, name, c.Name)
+	assert.Equal(t, "__Host-session", c.Name)
 	assert.Equal(t, "/", c.Path)
 	assert.Empty(t, c.Domain)
 	assert.NotContains(t, lines[0], "Domain=")
 	assert.True(t, c.Secure)
 	assert.True(t, c.HttpOnly)
 	assert.Equal(t, http.SameSiteLaxMode, c.SameSite)
-	assert.Equal(t, int(DefaultIdleTimeout/time.Second), c.MaxAge)
+	assert.Equal(t, 24*3600, c.MaxAge, "the default IdleTimeout")
 	assert.False(t, c.Partitioned)
 	assert.Equal(t, "alice", b.dump().Subject)
 
 	resp, body = b.do("POST", "/set?k=big", e2eHex(2000))
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
-	live := e2eLive(name, resp)
+	live := env.live(resp)
 	require.Len(t, live, 2)
 	for _, c := range resp.Cookies() {
 		assert.True(t, c.Secure && c.HttpOnly && c.Path == "/" && c.Domain == "", c.Name)
 		assert.True(t, strings.HasPrefix(c.Name, "__Host-"), c.Name)
 	}
-	assert.Equal(t, live, b.jarSession())
+	assert.Equal(t, live, b.session())
 	assert.Len(t, b.dump().Values["big"], 4000)
 
 	resp, _ = b.do("POST", "/logout", "")
-	assert.Equal(t, []string{name, name + ".1"}, e2eExpired(name, resp))
-	assert.Empty(t, b.jarSession())
-}
-
-// The strict browser itself: it drops what Chromium and a GFE would drop,
-// and the front end answers 400 like nginx.
-func TestE2EHarness(t *testing.T) {
-	long := strings.Repeat("x", 4100)
-	srv := httptest.NewServer(&e2eFront{next: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/long-value":
-			w.Header().Add("Set-Cookie", "a="+long)
-		case "/long-line":
-			w.Header().Add("Set-Cookie", "a=1")
-			w.Header().Add("Set-Cookie", "b=2; Path=/"+long)
-		case "/ok":
-			w.Header().Add("Set-Cookie", "c=3; Path=/")
-		}
-	})})
-	defer srv.Close()
-	jar, err := cookiejar.New(nil)
-	require.NoError(t, err)
-	tr := &e2eTransport{next: srv.Client().Transport}
-	c := &http.Client{Transport: tr, Jar: jar}
-	for _, path := range []string{"/long-value", "/long-line", "/ok"} {
-		resp, err := c.Get(srv.URL + path)
-		require.NoError(t, err)
-		resp.Body.Close()
-	}
-	base, _ := url.Parse(srv.URL)
-	cs := jar.Cookies(base)
-	require.Len(t, cs, 1)
-	assert.Equal(t, "c", cs[0].Name)
-	assert.Len(t, tr.dropped, 3)
-	assert.Len(t, tr.seen, 4)
-
-	req, err := http.NewRequest("GET", srv.URL+"/", nil)
-	require.NoError(t, err)
-	req.Header.Add("Cookie", "a="+strings.Repeat("y", 4000))
-	req.Header.Add("Cookie", "b="+strings.Repeat("y", 4185)) // 4002+2+4187 = 8191 bytes joined
-	resp, err := srv.Client().Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	assert.Equal(t, []string{name, name + ".1"}, env.expired(resp))
+	assert.Empty(t, b.session())
 }

@@ -6,23 +6,22 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/sealedgo/sealed/internal/payload"
 )
 
-// RevocationList is a server-side list of ended sessions. A stateless
-// cookie stays valid until it expires, so without one, logout and CycleID
-// only change what an honest browser holds: a copy of the old cookie
-// replays. With one, the old ID is refused.
+// RevocationList is a server-side list of ended sessions. Without one, a
+// copy of a cookie taken before logout or CycleID replays until it
+// expires; with one, the old ID is refused.
 //
 // The interface uses plain types only, so a backend in another module
-// (like github.com/sealedgo/sealed/redisrevoke) satisfies it by shape
-// without importing this package. Every method must be safe for
-// concurrent use and must respect ctx's deadline.
-//
-// Entry lifetimes are durations, not instants: the Manager computes them
-// with its own clock (Options.Now), and a backend counts them down with
-// its own (Redis's PX, the process's monotonic clock), so clocks that
-// disagree can shorten or lengthen nothing. The only instants are
-// creation times, and before and created come from Manager clocks alike.
+// (github.com/sealedgo/sealed/redisrevoke) satisfies it without importing
+// this package; github.com/sealedgo/sealed/revoketest is its conformance
+// suite. Every method must be safe for concurrent use and respect ctx's
+// deadline (Options.RevocationTimeout). Lifetimes are durations that the
+// Manager computes on its clock and the backend counts down on its own,
+// so clocks that disagree shorten nothing; the only instants are creation
+// times, which come from Manager clocks alike.
 type RevocationList interface {
 	// Revoke marks the session ID as revoked. The entry may be dropped
 	// after ttl, when the session would have expired anyway; a ttl of
@@ -39,31 +38,14 @@ type RevocationList interface {
 	Revoked(ctx context.Context, id, subject string, created time.Time) (bool, error)
 }
 
-// ErrNoRevocation is returned by RevokeSubject on a Manager configured
+// errNoRevocation is returned by RevokeSubject on a Manager configured
 // without a revocation list.
-var ErrNoRevocation = errors.New("sealed: no revocation list configured")
+var errNoRevocation = errors.New("sealed: RevokeSubject: no revocation list configured (Options.Revocation)")
 
-func (m *Manager) isRevoked(ctx context.Context, d *decoded) (bool, error) {
-	if l, ok := m.revocation.(*MemoryRevocationList); ok {
-		return l.revokedID(ctx, &d.id, d.subject, d.created) // no deadline: see revocationContext
-	}
-	ctx, cancel := m.revocationContext(ctx)
+func (m *Manager) isRevoked(ctx context.Context, d *payload.State) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, m.revWait)
 	defer cancel()
-	return m.revocation.Revoked(ctx, hex.EncodeToString(d.id[:]), d.subject, time.UnixMilli(d.created))
-}
-
-// revocationContext bounds a call to the revocation list by
-// Options.RevocationTimeout. The in-memory list is the exception: its
-// calls never wait for anything but its own briefly held lock, so a
-// deadline could never fire, and creating one (a timer and a context) cost
-// more than the lookup itself. The test is on the exact type: a type that
-// embeds *MemoryRevocationList may override its methods with calls that
-// do block, and keeps the deadline.
-func (m *Manager) revocationContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	if _, ok := m.revocation.(*MemoryRevocationList); ok {
-		return ctx, func() {}
-	}
-	return context.WithTimeout(ctx, m.revWait)
+	return m.revocation.Revoked(ctx, hex.EncodeToString(d.ID[:]), d.Subject, time.UnixMilli(d.Created))
 }
 
 // entryTTL is how long a revocation entry must live: until a session
@@ -75,7 +57,7 @@ func (m *Manager) entryTTL(created int64) time.Duration {
 
 // revokeAll revokes the IDs a CycleID or Invalidate left behind.
 func (m *Manager) revokeAll(ctx context.Context, revs []revocation) error {
-	ctx, cancel := m.revocationContext(ctx)
+	ctx, cancel := context.WithTimeout(ctx, m.revWait)
 	defer cancel()
 	for _, r := range revs {
 		if err := m.revocation.Revoke(ctx, hex.EncodeToString(r.id[:]), m.entryTTL(r.created)); err != nil {
@@ -95,7 +77,7 @@ func (m *Manager) revokeAll(ctx context.Context, revs []revocation) error {
 // moves its creation time ClockSkew ahead, past the revocation. (Its ID
 // is new to the list, so only its subject can match.) d is read with the
 // session in phaseSaving, where nothing writes it.
-func (m *Manager) loginRevoked(ctx context.Context, d *decoded) (bool, error) {
+func (m *Manager) loginRevoked(ctx context.Context, d *payload.State) (bool, error) {
 	revoked, err := m.isRevoked(ctx, d)
 	if err != nil {
 		if !m.failOpen {
@@ -113,7 +95,7 @@ func (m *Manager) loginRevoked(ctx context.Context, d *decoded) (bool, error) {
 // within ClockSkew, is not affected. It needs Options.Revocation.
 func (m *Manager) RevokeSubject(ctx context.Context, subject string) error {
 	if m.revocation == nil {
-		return ErrNoRevocation
+		return errNoRevocation
 	}
 	if subject == "" {
 		return errors.New("sealed: RevokeSubject: empty subject")
@@ -123,7 +105,7 @@ func (m *Manager) RevokeSubject(ctx context.Context, subject string) error {
 	// millisecond. A login in that same millisecond, or on a server whose
 	// clock lags, is let through by loginRevoked.
 	before := m.now().UnixMilli() + 1
-	ctx, cancel := m.revocationContext(ctx)
+	ctx, cancel := context.WithTimeout(ctx, m.revWait)
 	defer cancel()
 	if err := m.revocation.RevokeSubject(ctx, subject, time.UnixMilli(before), m.entryTTL(before)); err != nil {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)

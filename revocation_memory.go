@@ -2,7 +2,6 @@ package sealed
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"maps"
 	"math"
@@ -10,32 +9,35 @@ import (
 	"time"
 )
 
-// MemoryRevocationList is a RevocationList held in this process's memory.
+// NewMemoryRevocationList returns an empty [RevocationList] held in this
+// process's memory.
 //
 // It suits a single server, or tests: revocations made on one process are
 // not seen by another, and they are lost on restart, after which a copy of
 // a logged-out cookie replays again until it expires. A fleet needs a
 // shared backend such as github.com/sealedgo/sealed/redisrevoke.
 //
-// Memory is bounded by the sessions still alive: every entry lives for the
-// ttl it was given, the time the session it ends had left, and is
-// forgotten then. Lifetimes count down on the process's monotonic clock,
-// so neither the Manager's clock (Options.Now) nor a step of the wall
-// clock can cut one short. Expired entries are ignored on read at once,
-// and removed by a sweep run on writes, when the number of entries has
-// doubled since the last sweep or sweepEvery has passed. A sweep costs time linear in the
-// number of entries, but the doubling makes that constant per write on
-// average, and there is no background goroutine to stop or to leak. Between
-// sweeps the list holds at most about twice the entries that were live at
-// the last one (or minSweep, whichever is more).
-//
-// Its calls never wait for anything but its own briefly held lock, so a
-// Manager asks it without the Options.RevocationTimeout deadline, which
-// would cost more than the lookup.
-//
-// The zero value is not usable; create one with NewMemoryRevocationList. It
-// is safe for concurrent use.
-type MemoryRevocationList struct {
+// Every entry is forgotten when its ttl, counted on the process's
+// monotonic clock, runs out, so memory is bounded by the sessions still
+// alive. There is no background goroutine to stop or to leak.
+func NewMemoryRevocationList() RevocationList {
+	return &memoryList{
+		ids:      make(map[string]int64),
+		subjects: make(map[string]subjectRevocation),
+		sweepAt:  minSweep,
+		now:      time.Now,
+		epoch:    time.Now(), // lastSweep is 0: a sweep "ran" at creation
+	}
+}
+
+// memoryList is the in-memory RevocationList. Expired entries are ignored
+// on read at once, and removed by a sweep run on writes, when the number
+// of entries has doubled since the last sweep or sweepEvery has passed. A
+// sweep costs time linear in the number of entries, but the doubling makes
+// that constant per write on average. Between sweeps the list holds at
+// most about twice the entries that were live at the last one (or
+// minSweep, whichever is more).
+type memoryList struct {
 	mu sync.RWMutex
 	// ids maps a revoked session ID to when its entry expires (a tick).
 	ids map[string]int64
@@ -69,19 +71,8 @@ const (
 	sweepEvery = time.Minute
 )
 
-// NewMemoryRevocationList returns an empty in-memory revocation list.
-func NewMemoryRevocationList() *MemoryRevocationList {
-	return &MemoryRevocationList{
-		ids:      make(map[string]int64),
-		subjects: make(map[string]subjectRevocation),
-		sweepAt:  minSweep,
-		now:      time.Now,
-		epoch:    time.Now(), // lastSweep is 0: a sweep "ran" at creation
-	}
-}
-
 // tick reads the list's clock: nanoseconds since l.epoch.
-func (l *MemoryRevocationList) tick() int64 { return int64(l.now().Sub(l.epoch)) }
+func (l *memoryList) tick() int64 { return int64(l.now().Sub(l.epoch)) }
 
 // deadline returns the tick ttl after now, saturating rather than wrapping
 // for a ttl so long it overflows: such an entry never expires.
@@ -95,18 +86,11 @@ func deadline(now int64, ttl time.Duration) int64 {
 // Revoke marks id as revoked for ttl. A ttl of zero or less records
 // nothing and is no error: the session has expired anyway. Revoking an ID
 // again never shortens its entry.
-func (l *MemoryRevocationList) Revoke(ctx context.Context, id string, ttl time.Duration) error {
-	if err := ctx.Err(); err != nil {
+func (l *memoryList) Revoke(ctx context.Context, id string, ttl time.Duration) error {
+	now, u, ok, err := l.admit(ctx, id == "", "Revoke: empty session ID", ttl)
+	if !ok {
 		return err
 	}
-	if id == "" {
-		return errors.New("sealed: MemoryRevocationList.Revoke: empty session ID")
-	}
-	if ttl <= 0 {
-		return nil
-	}
-	now := l.tick()
-	u := deadline(now, ttl)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if old, ok := l.ids[id]; !ok || old < u {
@@ -124,18 +108,11 @@ func (l *MemoryRevocationList) Revoke(ctx context.Context, id string, ttl time.D
 // that neither call's promise is cut short. A ttl of zero or less records
 // nothing. An empty subject is an error: it stands for "no subject", and
 // revoking it would end nothing the caller meant to end.
-func (l *MemoryRevocationList) RevokeSubject(ctx context.Context, subject string, before time.Time, ttl time.Duration) error {
-	if err := ctx.Err(); err != nil {
+func (l *memoryList) RevokeSubject(ctx context.Context, subject string, before time.Time, ttl time.Duration) error {
+	now, u, ok, err := l.admit(ctx, subject == "", "RevokeSubject: empty subject", ttl)
+	if !ok {
 		return err
 	}
-	if subject == "" {
-		return errors.New("sealed: MemoryRevocationList.RevokeSubject: empty subject")
-	}
-	if ttl <= 0 {
-		return nil
-	}
-	now := l.tick()
-	u := deadline(now, ttl)
 	b := before.UnixMilli()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -148,10 +125,28 @@ func (l *MemoryRevocationList) RevokeSubject(ctx context.Context, subject string
 	return nil
 }
 
+// admit checks a write before it takes the lock. ok is false when there
+// is nothing to record: a done ctx or an empty key (empty, with why) is an
+// error, a ttl of zero or less is not. Otherwise it returns the tick now
+// and the entry's deadline.
+func (l *memoryList) admit(ctx context.Context, empty bool, why string, ttl time.Duration) (now, until int64, ok bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return 0, 0, false, err
+	}
+	if empty {
+		return 0, 0, false, errors.New("sealed: memory revocation list: " + why)
+	}
+	if ttl <= 0 {
+		return 0, 0, false, nil
+	}
+	now = l.tick()
+	return now, deadline(now, ttl), true, nil
+}
+
 // Revoked reports whether the session is revoked by its ID, or by its
 // subject because it was created in an earlier millisecond than the
 // subject's before. Expired entries count as absent.
-func (l *MemoryRevocationList) Revoked(ctx context.Context, id, subject string, created time.Time) (bool, error) {
+func (l *memoryList) Revoked(ctx context.Context, id, subject string, created time.Time) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
@@ -162,26 +157,10 @@ func (l *MemoryRevocationList) Revoked(ctx context.Context, id, subject string, 
 	return ok && u > now || l.subjectRevoked(subject, created.UnixMilli(), now), nil
 }
 
-// revokedID is Revoked for the Manager, which holds the ID as bytes: the
-// hex form is built on the stack and used only as a map key, so the
-// lookup made on every request allocates nothing.
-func (l *MemoryRevocationList) revokedID(ctx context.Context, id *[16]byte, subject string, created int64) (bool, error) {
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	var hexID [2 * len(id)]byte
-	hex.Encode(hexID[:], id[:])
-	now := l.tick()
-	l.mu.RLock()
-	defer l.mu.RUnlock()
-	u, ok := l.ids[string(hexID[:])]
-	return ok && u > now || l.subjectRevoked(subject, created, now), nil
-}
-
 // subjectRevoked reports whether the session of subject created at
 // created (Unix ms) is revoked by its subject at tick now. l.mu must be
 // held.
-func (l *MemoryRevocationList) subjectRevoked(subject string, created, now int64) bool {
+func (l *memoryList) subjectRevoked(subject string, created, now int64) bool {
 	if subject == "" {
 		return false
 	}
@@ -192,7 +171,7 @@ func (l *MemoryRevocationList) subjectRevoked(subject string, created, now int64
 // Len returns the number of entries held, ID and subject entries together,
 // including expired ones a sweep has not removed yet: the figure that
 // measures memory use.
-func (l *MemoryRevocationList) Len() int {
+func (l *memoryList) Len() int {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	return len(l.ids) + len(l.subjects)
@@ -200,7 +179,7 @@ func (l *MemoryRevocationList) Len() int {
 
 // maybeSweep removes expired entries when the list has doubled since the
 // last sweep or sweepEvery has passed. l.mu must be held for writing.
-func (l *MemoryRevocationList) maybeSweep(now int64) {
+func (l *memoryList) maybeSweep(now int64) {
 	if len(l.ids)+len(l.subjects) < l.sweepAt && now-l.lastSweep < int64(sweepEvery) {
 		return
 	}

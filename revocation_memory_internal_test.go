@@ -2,7 +2,6 @@ package sealed
 
 import (
 	"context"
-	"encoding/hex"
 	"math"
 	"strconv"
 	"sync"
@@ -13,49 +12,22 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// newClockedList returns a list that runs on clock, as if created at its
-// current time.
-func newClockedList(clock *fakeClock) *MemoryRevocationList {
-	l := NewMemoryRevocationList()
-	l.now = clock.now
-	l.epoch = clock.now()
-	return l
-}
-
 func TestMemoryRevocationListSweepsExpired(t *testing.T) {
 	ctx := t.Context()
-	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
-	l := newClockedList(clock)
+	clock := NewClock(time.Time{})
+	l := clockedList(clock)
 
 	// A burst of logouts, all ending within the hour.
 	const burst = 10 * minSweep
 	for i := range burst {
 		require.NoError(t, l.Revoke(ctx, "a"+strconv.Itoa(i), time.Hour))
 	}
-	require.NoError(t, l.RevokeSubject(ctx, "alice", clock.now(), time.Hour))
+	require.NoError(t, l.RevokeSubject(ctx, "alice", clock.Now(), time.Hour))
 	assert.Equal(t, burst+1, l.Len())
 
 	// After the hour, reads ignore the entries at once...
-	clock.advance(time.Hour + time.Second)
-	r, err := l.Revoked(ctx, "a1", "alice", clock.now().Add(-2*time.Hour))
+	clock.Advance(time.Hour + time.Second)
+	r, err := l.Revoked(ctx, "a1", "alice", clock.Now().Add(-2*time.Hour))
 	require.NoError(t, err)
 	assert.False(t, r)
 
@@ -68,16 +40,16 @@ func TestMemoryRevocationListSweepsExpired(t *testing.T) {
 
 	// A slow trickle of writes that never doubles the list still sweeps
 	// once sweepEvery has passed.
-	clock.advance(2 * time.Hour)
+	clock.Advance(2 * time.Hour)
 	require.NoError(t, l.Revoke(ctx, "c", time.Hour))
 	assert.Equal(t, 1, l.Len())
 }
 
 func TestMemoryRevocationListNeverShortens(t *testing.T) {
 	ctx := t.Context()
-	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
-	l := newClockedList(clock)
-	start := clock.now()
+	clock := NewClock(time.Time{})
+	l := clockedList(clock)
+	start := clock.Now()
 
 	require.NoError(t, l.Revoke(ctx, "id", 2*time.Hour))
 	require.NoError(t, l.Revoke(ctx, "id", time.Hour))
@@ -86,7 +58,7 @@ func TestMemoryRevocationListNeverShortens(t *testing.T) {
 	require.NoError(t, l.RevokeSubject(ctx, "alice", start, 2*time.Hour))
 	require.NoError(t, l.RevokeSubject(ctx, "alice", start.Add(time.Minute), time.Hour))
 
-	clock.advance(90 * time.Minute)
+	clock.Advance(90 * time.Minute)
 	r, err := l.Revoked(ctx, "id", "", start)
 	require.NoError(t, err)
 	assert.True(t, r, "ID entry keeps the longer ttl")
@@ -98,11 +70,11 @@ func TestMemoryRevocationListNeverShortens(t *testing.T) {
 	// entry past the first call's deadline.
 	require.NoError(t, l.Revoke(ctx, "id", time.Hour))
 	require.NoError(t, l.RevokeSubject(ctx, "alice", start, time.Hour))
-	clock.advance(time.Hour - time.Second) // 2h29m59s after start
+	clock.Advance(time.Hour - time.Second) // 2h29m59s after start
 	r, err = l.Revoked(ctx, "id", "alice", start.Add(30*time.Second))
 	require.NoError(t, err)
 	assert.True(t, r, "extended by the later call")
-	clock.advance(2 * time.Second)
+	clock.Advance(2 * time.Second)
 	r, err = l.Revoked(ctx, "id", "alice", start.Add(30*time.Second))
 	require.NoError(t, err)
 	assert.False(t, r, "expired at the later call's deadline")
@@ -115,13 +87,13 @@ func TestMemoryRevocationListNeverShortens(t *testing.T) {
 // revocations were recorded as already expired (or as lasting decades).
 func TestMemoryRevocationListTTLOnOwnClock(t *testing.T) {
 	ctx := t.Context()
-	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	clock := NewClock(time.Time{})
 	for _, managerNow := range []time.Time{
 		time.Date(2001, 9, 9, 1, 46, 40, 0, time.UTC),
 		time.Date(2150, 1, 1, 0, 0, 0, 0, time.UTC),
 	} {
-		l := newClockedList(clock)
-		start := clock.now()
+		l := clockedList(clock)
+		start := clock.Now()
 		require.NoError(t, l.Revoke(ctx, "id", time.Hour))
 		require.NoError(t, l.RevokeSubject(ctx, "alice", managerNow, time.Hour))
 
@@ -138,16 +110,16 @@ func TestMemoryRevocationListTTLOnOwnClock(t *testing.T) {
 		r, err := l.Revoked(ctx, "other", "alice", managerNow)
 		require.NoError(t, err)
 		assert.False(t, r, "created at before is not revoked (manager at %v)", managerNow)
-		clock.advance(start.Add(time.Hour - time.Nanosecond).Sub(clock.now()))
+		clock.Advance(start.Add(time.Hour - time.Nanosecond).Sub(clock.Now()))
 		check(true, "a nanosecond before the ttl ends")
-		clock.advance(time.Nanosecond)
+		clock.Advance(time.Nanosecond)
 		check(false, "once the ttl has passed")
 	}
 }
 
 func TestMemoryRevocationListNonPositiveTTL(t *testing.T) {
 	ctx := t.Context()
-	l := NewMemoryRevocationList()
+	l := NewMemoryRevocationList().(*memoryList)
 	now := time.Now()
 	for _, ttl := range []time.Duration{0, -time.Nanosecond, -time.Hour, math.MinInt64} {
 		require.NoError(t, l.Revoke(ctx, "id", ttl), "ttl %v", ttl)
@@ -163,13 +135,13 @@ func TestMemoryRevocationListNonPositiveTTL(t *testing.T) {
 // instead of wrapping to a deadline in the past.
 func TestMemoryRevocationListHugeTTL(t *testing.T) {
 	ctx := t.Context()
-	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
-	l := newClockedList(clock)
-	clock.advance(time.Hour) // a positive tick, so that now+ttl overflows
-	start := clock.now()
+	clock := NewClock(time.Time{})
+	l := clockedList(clock)
+	clock.Advance(time.Hour) // a positive tick, so that now+ttl overflows
+	start := clock.Now()
 	require.NoError(t, l.Revoke(ctx, "id", math.MaxInt64))
 	require.NoError(t, l.RevokeSubject(ctx, "alice", start, math.MaxInt64))
-	clock.advance(100 * 365 * 24 * time.Hour)
+	clock.Advance(100 * 365 * 24 * time.Hour)
 	r, err := l.Revoked(ctx, "id", "", start)
 	require.NoError(t, err)
 	assert.True(t, r, "ID")
@@ -179,62 +151,73 @@ func TestMemoryRevocationListHugeTTL(t *testing.T) {
 }
 
 func TestMemoryRevocationListRejectsEmpty(t *testing.T) {
-	l := NewMemoryRevocationList()
+	l := NewMemoryRevocationList().(*memoryList)
 	assert.Error(t, l.Revoke(context.Background(), "", time.Hour))
 	assert.Error(t, l.RevokeSubject(context.Background(), "", time.Now(), time.Hour))
 	assert.Zero(t, l.Len())
 }
 
-// The in-memory list never blocks, so its calls go without the per-call
-// deadline (a timer and a context per request); every other list, even one
-// built on it, gets one (see TestRevocationTimeoutBoundsEveryCall).
-func TestMemoryRevocationListCallsHaveNoDeadline(t *testing.T) {
-	m := testManager(t, &Options{Revocation: NewMemoryRevocationList()})
-	parent := context.Background()
-	ctx, cancel := m.revocationContext(parent)
-	defer cancel()
-	assert.Equal(t, parent, ctx)
+// The Manager treats every list alike, the in-memory one included: each
+// call (Revoked, Revoke, RevokeSubject) gets a deadline RevocationTimeout
+// away. The calls are watched through a list that delegates to the
+// in-memory one.
+func TestRevocationCallsHaveDeadline(t *testing.T) {
+	const wait = 3 * time.Second
+	rec := &deadlineList{RevocationList: NewMemoryRevocationList()}
+	m := NewTestManager(t, nil, &Options{Revocation: rec, RevocationTimeout: wait})
+	ctx := t.Context()
 
-	type wrapper struct{ *MemoryRevocationList }
-	m = testManager(t, &Options{Revocation: wrapper{NewMemoryRevocationList()}})
-	ctx, cancel = m.revocationContext(parent)
-	defer cancel()
-	_, ok := ctx.Deadline()
-	assert.True(t, ok, "a type embedding the in-memory list keeps the deadline")
+	start := time.Now()
+	s := newSession(t, m)
+	require.NoError(t, s.SetSubject("alice")) // a login: looked up once before it is sealed
+	lines, err := m.Save(ctx, s)
+	require.NoError(t, err)
+	s = load(t, m, lines) // looked up
+	require.False(t, s.IsNew())
+	require.NoError(t, s.Invalidate())
+	_, err = m.Save(ctx, s) // revokes the ID
+	require.NoError(t, err)
+	require.NoError(t, m.RevokeSubject(ctx, "alice"))
+	end := time.Now()
+
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	assert.Equal(t, []string{"Revoked", "Revoked", "Revoke", "RevokeSubject"}, rec.calls)
+	require.Len(t, rec.deadlines, len(rec.calls))
+	for i, d := range rec.deadlines {
+		if assert.False(t, d.IsZero(), "%s has no deadline", rec.calls[i]) {
+			assert.False(t, d.Before(start.Add(wait)) || d.After(end.Add(wait)), "%s: deadline %v, want RevocationTimeout after the call", rec.calls[i], d)
+		}
+	}
 }
 
-// revokedID, the Manager's allocation-free lookup, answers as Revoked does
-// for every kind of entry: by ID, by subject on both sides of before, and
-// once entries have expired; and it refuses a done context the same way.
-func TestMemoryRevocationListRevokedIDAgrees(t *testing.T) {
-	ctx := t.Context()
-	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
-	l := newClockedList(clock)
-	start := clock.now()
-	revokedID, otherID := newID(), newID()
-	require.NoError(t, l.Revoke(ctx, hex.EncodeToString(revokedID[:]), time.Hour))
-	require.NoError(t, l.RevokeSubject(ctx, "alice", start, time.Hour))
+// deadlineList records each call's name and deadline (zero for none).
+type deadlineList struct {
+	RevocationList
+	mu        sync.Mutex
+	calls     []string
+	deadlines []time.Time
+}
 
-	check := func(id [16]byte, subject string, created time.Time, want bool) {
-		t.Helper()
-		got, err := l.Revoked(ctx, hex.EncodeToString(id[:]), subject, created)
-		require.NoError(t, err)
-		require.Equal(t, want, got, "Revoked")
-		got, err = l.revokedID(ctx, &id, subject, created.UnixMilli())
-		require.NoError(t, err)
-		assert.Equal(t, want, got, "revokedID(%x, %q, %v)", id, subject, created)
-	}
-	check(revokedID, "", start, true)
-	check(revokedID, "bob", start, true)
-	check(otherID, "", start.Add(-time.Minute), false)
-	check(otherID, "alice", start.Add(-time.Millisecond), true)
-	check(otherID, "alice", start, false)
-	check(otherID, "bob", start.Add(-time.Minute), false)
-	clock.advance(time.Hour + time.Second)
-	check(revokedID, "alice", start.Add(-time.Minute), false)
+func (l *deadlineList) note(ctx context.Context, call string) {
+	d, _ := ctx.Deadline()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.calls = append(l.calls, call)
+	l.deadlines = append(l.deadlines, d)
+}
 
-	done, cancel := context.WithCancel(ctx)
-	cancel()
-	_, err := l.revokedID(done, &revokedID, "", start.UnixMilli())
-	assert.ErrorIs(t, err, context.Canceled)
+func (l *deadlineList) Revoke(ctx context.Context, id string, ttl time.Duration) error {
+	l.note(ctx, "Revoke")
+	return l.RevocationList.Revoke(ctx, id, ttl)
+}
+
+func (l *deadlineList) RevokeSubject(ctx context.Context, subject string, before time.Time, ttl time.Duration) error {
+	l.note(ctx, "RevokeSubject")
+	return l.RevocationList.RevokeSubject(ctx, subject, before, ttl)
+}
+
+func (l *deadlineList) Revoked(ctx context.Context, id, subject string, created time.Time) (bool, error) {
+	l.note(ctx, "Revoked")
+	return l.RevocationList.Revoked(ctx, id, subject, created)
 }

@@ -13,8 +13,6 @@ import (
 	"github.com/sealedgo/sealed/revoketest"
 )
 
-var _ sealed.RevocationList = (*sealed.MemoryRevocationList)(nil)
-
 func TestMemoryRevocationListConformance(t *testing.T) {
 	revoketest.Run(t, func(*testing.T) sealed.RevocationList {
 		return sealed.NewMemoryRevocationList()

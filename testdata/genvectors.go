@@ -5,6 +5,9 @@
 // does not import the sealed package, only the primitives SPEC.md names, so
 // the vector test checks the library against the specification rather than
 // against itself. Keys, nonces and clocks are fixed so the output is stable.
+// The tests that read the vectors are in internal/envelope (opening and
+// sealing) and internal/cookie (the encoding failures). Run it from the
+// repository root:
 //
 //	go run testdata/genvectors.go
 package main
