@@ -1,16 +1,16 @@
 //go:build ignore
 
-// Command gencorpus writes the seed corpora of the fuzz targets in
-// fuzz/testdata/fuzz/<Target>/, in the "go test fuzz v1" format. Run it from
-// the repository root:
+// Command gencorpus writes the seed corpora of the fuzz targets, in the
+// "go test fuzz v1" format, into <package>/testdata/fuzz/<Target>/ next to
+// each target. Run it from the repository root:
 //
 //	go run ./fuzz/gencorpus.go
 //
 // The seeds come from the golden vectors in testdata/vectors and from
-// sessions made through the package's public API with the vectors' fixed
-// keys and a fixed clock (the constants in fuzz/common_test.go), plus
-// hand-made malformed inputs. Sealing draws a fresh nonce each time, so
-// the sealed seeds change on every run; what they hold does not.
+// sessions made through the package's public API with the vectors' keys and
+// a fixed clock (sealed.Epoch in helpers_test.go), plus hand-made malformed
+// inputs. Sealing draws a fresh nonce each time, so the sealed seeds change
+// on every run; what they hold does not.
 //
 // Only files named seed-* are replaced. Other files in those directories
 // are inputs the fuzzer found failing and must stay as regression tests.
@@ -27,9 +27,11 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log"
 	"log/slog"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -39,15 +41,20 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/sealedgo/sealed"
+	"github.com/sealedgo/sealed/internal/b64"
+	"github.com/sealedgo/sealed/internal/cookie"
+	"github.com/sealedgo/sealed/internal/envelope"
+	"github.com/sealedgo/sealed/internal/jwk"
+	"github.com/sealedgo/sealed/internal/payload"
 )
 
-// Must match fuzz/common_test.go.
+// fixedUnix is the clock of every manager (sealed.Epoch) and the issued-at
+// of every seal.
 const (
 	fixedUnix      = 1795392000
+	cookieName     = "__Host-session"
 	sessionPurpose = "session"
 	vectorsDir     = "testdata/vectors"
-	corpusDir      = "fuzz/testdata/fuzz"
-	otherCookieSel = 52 // index of "other" in chunkNames (chunks_test.go)
 )
 
 var fixedNow = time.Unix(fixedUnix, 0)
@@ -80,13 +87,21 @@ func main() {
 	keys := vectorKeys(vs[0])
 	ring, err := sealed.NewKeyring(keys...)
 	check(err)
+	s := newSealer(keys)
 
-	write("FuzzOpen", openSeeds(vs, ring))
-	write("FuzzCanonicalEnvelope", canonicalSeeds(vs, ring))
-	write("FuzzPayload", payloadSeeds(vs, ring))
-	write("FuzzChunks", chunkSeeds(keys, vs))
-	write("FuzzMiddleware", middlewareSeeds(keys, vs))
-	write("FuzzKeyringConfig", keyringSeeds(keys))
+	write("internal/b64", "FuzzB64", b64Seeds(vs))
+	write("internal/envelope", "FuzzOpen", openSeeds(vs, s, ring))
+	write("internal/envelope", "FuzzCanonicalEnvelope", canonicalSeeds(vs, s))
+	write("internal/cookie", "FuzzChunks", chunkSeeds(vs))
+	pts := payloadSeeds(vs, s, ring)
+	write("internal/payload", "FuzzPayload", pts)
+	write("internal/payload", "FuzzPayloadOracle", append(append([]seed(nil), pts...), payloadLimitSeeds()...))
+	write("internal/inspect", "FuzzInspect", pts)
+	write(".", "FuzzLoad", pts)
+	write("internal/payload", "FuzzScalar", scalarSeeds())
+	write("internal/jwk", "FuzzKeyringConfig", keyringSeeds(keys))
+	write(".", "FuzzMiddleware", middlewareSeeds(keys, vs))
+	write(".", "FuzzSave", saveSeeds())
 }
 
 func check(err error) {
@@ -94,6 +109,8 @@ func check(err error) {
 		log.Fatal(err)
 	}
 }
+
+func must(err error) { check(err) }
 
 func loadVectors() []vector {
 	files, err := filepath.Glob(filepath.Join(vectorsDir, "*.json"))
@@ -123,9 +140,9 @@ func vectorKeys(v vector) []sealed.Key {
 	return keys
 }
 
-// write replaces the seed-* files of target's corpus directory.
-func write(target string, seeds []seed) {
-	dir := filepath.Join(corpusDir, target)
+// write replaces the seed-* files of target's corpus directory in pkg.
+func write(pkg, target string, seeds []seed) {
+	dir := filepath.Join(pkg, "testdata", "fuzz", target)
 	check(os.MkdirAll(dir, 0o755))
 	old, err := filepath.Glob(filepath.Join(dir, "seed-*"))
 	check(err)
@@ -144,7 +161,7 @@ func write(target string, seeds []seed) {
 				fmt.Fprintf(&b, "[]byte(%q)\n", v)
 			case byte:
 				fmt.Fprintf(&b, "byte(%q)\n", v)
-			case uint16, uint32, uint64:
+			case uint16, uint32, uint64, int64, bool:
 				fmt.Fprintf(&b, "%T(%v)\n", v, v)
 			default:
 				log.Fatalf("%s/%s: unsupported type %T", target, s.label, a)
@@ -157,7 +174,68 @@ func write(target string, seeds []seed) {
 		seen[name] = true
 		check(os.WriteFile(filepath.Join(dir, name), []byte(b.String()), 0o644))
 	}
-	fmt.Printf("%-24s %3d seeds\n", target, len(seeds))
+	fmt.Printf("%-18s %-22s %3d seeds\n", pkg, target, len(seeds))
+}
+
+// sealer seals and opens with the layers below the Manager, as a default
+// secure Manager under the golden keys does.
+type sealer struct {
+	ring envelope.Ring
+	jar  *cookie.Jar // a budget that holds any payload, for opening
+}
+
+func newSealer(keys []sealed.Key) *sealer {
+	var ids []string
+	var secrets [][]byte
+	for _, k := range keys {
+		ids, secrets = append(ids, k.ID), append(secrets, k.Secret)
+	}
+	ring, err := envelope.NewRing(ids, secrets)
+	check(err)
+	jar, err := cookie.New(cookie.Config{
+		Name: cookieName, Path: "/", Secure: true, SameSite: http.SameSiteLaxMode,
+		Budget: cookie.Budget{MaxBytes: 1 << 20, MaxChunks: cookie.MaxChunks, MaxLineBytes: cookie.MaxLine},
+		MaxAge: 400 * 24 * 3600, MaxDecoded: envelope.MaxSize,
+	})
+	check(err)
+	return &sealer{ring, jar}
+}
+
+func bind(name, purpose string) *envelope.Binding {
+	b, err := envelope.Bind(name, purpose)
+	check(err)
+	return b
+}
+
+// seal returns pt sealed for name and purpose under the primary key at
+// fixedNow, encoded.
+func (s *sealer) seal(name, purpose string, pt []byte) string {
+	b := bind(name, purpose)
+	buf := make([]byte, b.Room()+len(pt)+envelope.TagSize)
+	copy(buf[b.Room():], pt)
+	env := b.Seal(buf, s.ring[0], fixedUnix, len(pt))
+	out := make([]byte, b64.EncodedLen(len(env)))
+	b64.Encode(out, env)
+	return string(out)
+}
+
+// open returns the payload of a session's Set-Cookie lines.
+func (s *sealer) open(lines []string) []byte {
+	var pairs []string
+	for _, l := range lines {
+		p, _, _ := strings.Cut(l, ";")
+		pairs = append(pairs, p)
+	}
+	b := bind(cookieName, sessionPurpose)
+	buf, _, reason := s.jar.Read(pairs, b.Room())
+	if reason != "" {
+		log.Fatalf("session cookies do not read: %s", reason)
+	}
+	pt, _, f := b.Open(s.ring, buf)
+	if f != envelope.OK {
+		log.Fatalf("session cookies do not open: %v", f)
+	}
+	return pt
 }
 
 func manager(ring *sealed.Keyring, o sealed.Options) *sealed.Manager {
@@ -169,25 +247,27 @@ func manager(ring *sealed.Keyring, o sealed.Options) *sealed.Manager {
 }
 
 // session makes a session through the public API, fills it and saves it,
-// returning its cookies in order.
-func session(m *sealed.Manager, fill func(*sealed.Session)) []*http.Cookie {
-	s, err := m.Load(context.Background(), nil)
+// returning its Set-Cookie lines in order.
+func session(m *sealed.Manager, fill func(*sealed.Session)) []string {
+	s, err := m.Load(context.Background())
 	check(err)
 	fill(s)
-	cs, err := m.Save(context.Background(), s)
+	lines, err := m.Save(context.Background(), s)
 	check(err)
-	if len(cs) == 0 {
+	if len(lines) == 0 {
 		log.Fatal("session saved no cookie")
 	}
-	return cs
+	return lines
 }
 
-// joined reassembles the sealed value of a session's cookies.
-func joined(cs []*http.Cookie) string {
+// joined reassembles the sealed value of a session's Set-Cookie lines.
+func joined(lines []string) string {
 	var b strings.Builder
-	for i, c := range cs {
+	for i, l := range lines {
+		c, err := http.ParseSetCookie(l)
+		check(err)
 		v := c.Value
-		if i == 0 && len(cs) > 1 {
+		if i == 0 && len(lines) > 1 {
 			_, v, _ = strings.Cut(v, ".")
 		}
 		b.WriteString(v)
@@ -230,27 +310,23 @@ var fills = []struct {
 	}},
 	{"deepest", func(s *sealed.Session) {
 		var v any = 1
-		for i := 0; i < sealed.MaxDepth-3; i++ {
+		for i := 0; i < payload.MaxDepth-3; i++ {
 			v = []any{v}
 		}
 		must(s.Set("deep", v))
 		var w any = map[string]any{}
-		for i := 0; i < sealed.MaxDepth-3; i++ {
+		for i := 0; i < payload.MaxDepth-3; i++ {
 			w = map[string]any{"m": w}
 		}
 		must(s.Set("deepmap", w))
 	}},
 	{"widest", func(s *sealed.Session) {
-		must(s.Set("wide", make([]int, sealed.MaxItems)))
+		must(s.Set("wide", make([]int, payload.MaxItems)))
 	}},
 	{"subject-only", func(s *sealed.Session) { must(s.SetSubject("x")) }},
 	{"3k", func(s *sealed.Session) { must(s.Set("blob", pseudo(3000, 1))) }},
 	{"6k", func(s *sealed.Session) { must(s.Set("blob", pseudo(6000, 2))) }},
 	{"10k", func(s *sealed.Session) { must(s.Set("blob", pseudo(10000, 3))) }},
-}
-
-func must(err error) {
-	check(err)
 }
 
 // pseudo returns n incompressible-looking bytes from a fixed seed.
@@ -274,32 +350,42 @@ func fillNamed(label string) func(*sealed.Session) {
 	return nil
 }
 
-func openSeeds(vs []vector, ring *sealed.Keyring) []seed {
+func b64Seeds(vs []vector) []seed {
+	var out []seed
+	for i, s := range []string{"", "A", "AA", "AB", "AAA", "AAB", "AAAA", "QUJDRA", "QUJD\nRA", "QUJDRA==", "-_-_", "abcdefgh12345678", "QUJDREVGR0hJSktMTU5PUA"} {
+		out = append(out, seed{fmt.Sprintf("case-%02d", i), []any{[]byte(s)}})
+	}
+	for _, v := range vs {
+		if len(v.Sealed) <= 1024 { // not the over-long one
+			out = append(out, seed{"vector-" + v.Name, []any{[]byte(v.Sealed)}})
+		}
+	}
+	return out
+}
+
+func openSeeds(vs []vector, s *sealer, ring *sealed.Keyring) []seed {
 	var out []seed
 	for _, v := range vs {
 		out = append(out, seed{"vector-" + v.Name, []any{v.Sealed, v.CookieName, v.Purpose}})
 	}
 	for _, n := range []int{0, 1, 2, 3, 14, 100} {
-		for _, np := range [][3]string{{"__Host-session", "session", "session"}, {"csrf", "csrf-token", "csrf"}, {"", "", "empty-name"}} {
-			val, err := ring.Seal(np[0], np[1], fixedNow, pseudo(n, byte(n)))
-			check(err)
+		for _, np := range [][3]string{{cookieName, sessionPurpose, "session"}, {"csrf", "csrf-token", "csrf"}, {"", "", "empty-name"}} {
+			val := s.seal(np[0], np[1], pseudo(n, byte(n)))
 			out = append(out, seed{fmt.Sprintf("seal-%d-%s", n, np[2]), []any{val, np[0], np[1]}})
 		}
 	}
 	m := manager(ring, sealed.Options{})
-	for _, label := range []string{"small", "types"} {
-		cs := session(m, fillNamed(label))
-		out = append(out, seed{"session-" + label, []any{joined(cs), m.CookieName(), sessionPurpose}})
+	for _, label := range []string{"small", "types", "3k"} {
+		lines := session(m, fillNamed(label))
+		out = append(out, seed{"session-" + label, []any{joined(lines), cookieName, sessionPurpose}})
 	}
-	big := session(m, fillNamed("3k"))
-	out = append(out, seed{"session-3k", []any{joined(big), m.CookieName(), sessionPurpose}})
-	for _, s := range []string{"", "A", strings.Repeat("A", 70), strings.Repeat("A", 71), strings.Repeat("_", 72), "AQ"} {
-		out = append(out, seed{fmt.Sprintf("edge-%d", len(s)), []any{s, "__Host-session", "session"}})
+	for _, v := range []string{"", "A", strings.Repeat("A", 70), strings.Repeat("A", 71), strings.Repeat("_", 72), "AQ"} {
+		out = append(out, seed{fmt.Sprintf("edge-%d", len(v)), []any{v, cookieName, sessionPurpose}})
 	}
 	return out
 }
 
-func canonicalSeeds(vs []vector, ring *sealed.Keyring) []seed {
+func canonicalSeeds(vs []vector, s *sealer) []seed {
 	var out []seed
 	for _, v := range vs {
 		if v.Expect != "ok" {
@@ -315,12 +401,11 @@ func canonicalSeeds(vs []vector, ring *sealed.Keyring) []seed {
 	// Envelope lengths 0, 1 and 2 mod 3 give encodings with no spare bits,
 	// 4 of them and 2 of them in the last character.
 	for n := 0; n < 6; n++ {
-		val, err := ring.Seal("__Host-session", "session", fixedNow, pseudo(n, 7))
-		check(err)
+		val := s.seal(cookieName, sessionPurpose, pseudo(n, 7))
 		last := uint32(len(val) - 1)
 		out = append(out,
-			seed{fmt.Sprintf("seal-%d-last", n), []any{"__Host-session", "session", val, last, val[last] ^ 1}},
-			seed{fmt.Sprintf("seal-%d-mid", n), []any{"__Host-session", "session", val, uint32(len(val) / 2), byte('=')}},
+			seed{fmt.Sprintf("seal-%d-last", n), []any{cookieName, sessionPurpose, val, last, val[last] ^ 1}},
+			seed{fmt.Sprintf("seal-%d-mid", n), []any{cookieName, sessionPurpose, val, uint32(len(val) / 2), byte('=')}},
 		)
 	}
 	return out
@@ -346,9 +431,9 @@ func (c cbor) head(major byte, n uint64) cbor {
 
 func (c cbor) text(s string) cbor { return append(c.head(3, uint64(len(s))), s...) }
 
-// payload builds [id, created, subject, {entries}, [flashes]] from already
-// encoded entries (key then value, each encoded).
-func payload(created uint64, subject string, entries []byte, nEntries int, flashes ...string) []byte {
+// payloadOf builds [id, created, subject, {entries}, [flashes]] from
+// already encoded entries (key then value, each encoded).
+func payloadOf(created uint64, subject string, entries []byte, nEntries int, flashes ...string) []byte {
 	c := cbor(nil).head(4, 5).head(2, 16)
 	c = append(c, "0123456789abcdef"...)
 	c = c.head(0, created).text(subject).head(5, uint64(nEntries))
@@ -360,6 +445,11 @@ func payload(created uint64, subject string, entries []byte, nEntries int, flash
 	return c
 }
 
+// fields builds the payload array from its five fields, each encoded.
+func fields(parts ...[]byte) []byte {
+	return append(cbor(nil).head(4, uint64(len(parts))), bytes.Join(parts, nil)...)
+}
+
 func nested(levels int, inner []byte) []byte {
 	var c cbor
 	for i := 0; i < levels; i++ {
@@ -368,14 +458,11 @@ func nested(levels int, inner []byte) []byte {
 	return append(c, inner...)
 }
 
-func payloadSeeds(vs []vector, ring *sealed.Keyring) []seed {
+func payloadSeeds(vs []vector, s *sealer, ring *sealed.Keyring) []seed {
 	var out []seed
-	m := manager(ring, sealed.Options{Budget: sealed.Budget{MaxBytes: 1 << 20, MaxChunks: sealed.MaxChunksLimit, MaxLineBytes: sealed.MaxLineLimit}})
+	m := manager(ring, sealed.Options{Budget: sealed.Budget{MaxBytes: 1 << 20, MaxChunks: cookie.MaxChunks}})
 	for _, f := range fills {
-		cs := session(m, f.fill)
-		pt, _, err := ring.Open(m.CookieName(), sessionPurpose, joined(cs))
-		check(err)
-		out = append(out, seed{"session-" + f.label, []any{pt}})
+		out = append(out, seed{"session-" + f.label, []any{s.open(session(m, f.fill))}})
 	}
 	for _, v := range vs {
 		if v.Expect == "ok" {
@@ -388,51 +475,82 @@ func payloadSeeds(vs []vector, ring *sealed.Keyring) []seed {
 	kv := func(k string, v []byte) []byte { return append(cbor(nil).text(k).head(2, uint64(len(v))), v...) }
 	bare := func(k string, v []byte) []byte { return append(cbor(nil).text(k), v...) }
 	one := []byte{0x01}
+	id := append(cbor(nil).head(2, 16), "0123456789abcdef"...)
+	createdEnc := cbor(nil).head(0, created)
+	empty := []byte{0x60}
+	noValues, noFlashes := []byte{0xa0}, []byte{0x80}
+	manyFlashes := func(n int) []string { return strings.Split(strings.Repeat("x,", n-1)+"x", ",") }
 	hand := []struct {
 		label string
 		pt    []byte
 	}{
-		{"ok-minimal", payload(created, "", nil, 0)},
-		{"ok-one-key", payload(created, "s", kv("a", one), 1, "f")},
-		{"ok-float16", payload(created, "", kv("f", []byte{0xf9, 0x3c, 0x00}), 1)},
-		{"ok-float64-one", payload(created, "", kv("f", []byte{0xfb, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0}), 1)},
-		{"ok-simple-32", payload(created, "", kv("s", []byte{0xf8, 0x20}), 1)},
-		{"ok-undefined", payload(created, "", kv("u", []byte{0xf7}), 1)},
-		{"ok-depth-16-empty", payload(created, "", kv("d", nested(13, []byte{0x80})), 1)},
-		{"ok-created-zero", payload(0, "", nil, 0)},
-		{"ok-created-at-limit", payload(created+61000, "", nil, 0)},
-		{"ok-inner-map-unsorted", payload(created, "", kv("m", []byte{0xa2, 0x61, 'b', 1, 0x61, 'a', 2}), 1)},
-		{"ok-inner-map-dup", payload(created, "", kv("m", []byte{0xa2, 0x61, 'a', 1, 0x61, 'a', 2}), 1)},
-		{"ok-inner-map-int-keys", payload(created, "", kv("m", []byte{0xa1, 0x01, 0x02}), 1)},
-		{"ok-4096-flashes", payload(created, "", nil, 0, strings.Split(strings.Repeat("x,", 4095)+"x", ",")...)},
-		{"depth-16-scalar", payload(created, "", kv("d", nested(14, one)), 1)},
-		{"depth-17", payload(created, "", kv("d", nested(15, one)), 1)},
-		{"created-future", payload(created+62000, "", nil, 0)},
-		{"created-huge", payload(1<<63, "", nil, 0)},
-		{"simple-below-32", payload(created, "", kv("s", []byte{0xf8, 0x10}), 1)},
-		{"tag", payload(created, "", kv("t", []byte{0xc1, 0x01}), 1)},
-		{"indefinite-array", payload(created, "", kv("i", []byte{0x9f, 0x01, 0xff}), 1)},
-		{"break", payload(created, "", kv("b", []byte{0xff}), 1)},
-		{"reserved-ai", payload(created, "", kv("r", []byte{0x1c}), 1)},
-		{"non-shortest-int", payload(created, "", kv("n", []byte{0x18, 0x05}), 1)},
-		{"non-shortest-created", append(append(cbor(nil).head(4, 5).head(2, 16), "0123456789abcdef"...), 0x1b, 0, 0, 0, 0, 0, 0, 0, 1, 0x60, 0xa0, 0x80)},
-		{"unsorted-keys", payload(created, "", append(kv("b", one), kv("a", one)...), 2)},
-		{"length-order-keys", payload(created, "", append(kv("aa", one), kv("b", one)...), 2)},
-		{"dup-keys", payload(created, "", append(kv("a", one), kv("a", one)...), 2)},
-		{"int-key", payload(created, "", []byte{0x01, 0x01}, 1)},
-		{"bad-utf8-subject", payload(created, "\xff", nil, 0)},
-		{"bad-utf8-key", payload(created, "", kv("\xc3", one), 1)},
-		{"bad-utf8-value", payload(created, "", kv("v", []byte{0x61, 0xff}), 1)},
-		{"bad-utf8-flash", payload(created, "", nil, 0, "\xed\xa0\x80")},
-		{"trailing-byte", append(payload(created, "", nil, 0), 0)},
+		{"ok-minimal", payloadOf(created, "", nil, 0)},
+		{"ok-one-key", payloadOf(created, "s", kv("a", one), 1, "f")},
+		{"ok-float16", payloadOf(created, "", kv("f", []byte{0xf9, 0x3c, 0x00}), 1)},
+		{"ok-float64-one", payloadOf(created, "", kv("f", []byte{0xfb, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0}), 1)},
+		{"ok-simple-32", payloadOf(created, "", kv("s", []byte{0xf8, 0x20}), 1)},
+		{"ok-undefined", payloadOf(created, "", kv("u", []byte{0xf7}), 1)},
+		{"ok-depth-16-empty", payloadOf(created, "", kv("d", nested(13, []byte{0x80})), 1)},
+		{"ok-created-zero", payloadOf(0, "", nil, 0)},
+		{"ok-created-at-limit", payloadOf(created+61000, "", nil, 0)},
+		{"ok-created-max", payloadOf(math.MaxInt64, "", nil, 0)},
+		{"ok-inner-map-unsorted", payloadOf(created, "", kv("m", []byte{0xa2, 0x61, 'b', 1, 0x61, 'a', 2}), 1)},
+		{"ok-inner-map-dup", payloadOf(created, "", kv("m", []byte{0xa2, 0x61, 'a', 1, 0x61, 'a', 2}), 1)},
+		{"ok-inner-map-int-keys", payloadOf(created, "", kv("m", []byte{0xa1, 0x01, 0x02}), 1)},
+		{"ok-4096-flashes", payloadOf(created, "", nil, 0, manyFlashes(4096)...)},
+		{"4097-flashes", payloadOf(created, "", nil, 0, manyFlashes(4097)...)},
+		{"depth-16-scalar", payloadOf(created, "", kv("d", nested(14, one)), 1)},
+		{"depth-17", payloadOf(created, "", kv("d", nested(15, one)), 1)},
+		{"created-future", payloadOf(created+62000, "", nil, 0)},
+		{"created-huge", payloadOf(1<<63, "", nil, 0)},
+		{"created-negative", fields(id, []byte{0x20}, empty, noValues, noFlashes)},
+		{"created-float", fields(id, []byte{0xf9, 0x3c, 0x00}, empty, noValues, noFlashes)},
+		{"simple-below-32", payloadOf(created, "", kv("s", []byte{0xf8, 0x10}), 1)},
+		{"tag", payloadOf(created, "", kv("t", []byte{0xc1, 0x01}), 1)},
+		{"tag-payload", append([]byte{0xc0}, payloadOf(created, "", nil, 0)...)},
+		{"indefinite-array", payloadOf(created, "", kv("i", []byte{0x9f, 0x01, 0xff}), 1)},
+		{"indefinite-values", fields(id, createdEnc, empty, []byte{0xbf, 0xff}, noFlashes)},
+		{"indefinite-subject", fields(id, createdEnc, []byte{0x7f, 0x61, 'a', 0xff}, noValues, noFlashes)},
+		{"break", payloadOf(created, "", kv("b", []byte{0xff}), 1)},
+		{"reserved-ai", payloadOf(created, "", kv("r", []byte{0x1c}), 1)},
+		{"non-shortest-int", payloadOf(created, "", kv("n", []byte{0x18, 0x05}), 1)},
+		{"non-shortest-created", fields(id, []byte{0x1b, 0, 0, 0, 0, 0, 0, 0, 1}, empty, noValues, noFlashes)},
+		{"non-shortest-subject", fields(id, createdEnc, []byte{0x78, 0x01, 'a'}, noValues, noFlashes)},
+		{"non-shortest-id", fields(append([]byte{0x58, 16}, "0123456789abcdef"...), createdEnc, empty, noValues, noFlashes)},
+		{"non-shortest-values", fields(id, createdEnc, empty, []byte{0xb8, 0x00}, noFlashes)},
+		{"non-shortest-wrapper", payloadOf(created, "", append(cbor(nil).text("a"), 0x58, 0x01, 0x01), 1)},
+		{"null-id", fields([]byte{0xf6}, createdEnc, empty, noValues, noFlashes)},
+		{"null-values", fields(id, createdEnc, empty, []byte{0xf6}, noFlashes)},
+		{"null-flashes", fields(id, createdEnc, empty, noValues, []byte{0xf6})},
+		{"undefined-flashes", fields(id, createdEnc, empty, noValues, []byte{0xf7})},
+		{"null-value", payloadOf(created, "", bare("a", []byte{0xf6}), 1)},
+		{"null-subject", fields(id, createdEnc, []byte{0xf6}, noValues, noFlashes)},
+		{"text-id", fields(cbor(nil).text("0123456789abcdef"), createdEnc, empty, noValues, noFlashes)},
+		{"bytes-subject", fields(id, createdEnc, []byte{0x41, 'a'}, noValues, noFlashes)},
+		{"bytes-key", payloadOf(created, "", append([]byte{0x41, 'a', 0x41}, one...), 1)},
+		{"bytes-flash", fields(id, createdEnc, empty, noValues, []byte{0x81, 0x41, 'a'})},
+		{"text-value", payloadOf(created, "", bare("a", []byte{0x61, 'x'}), 1)},
+		{"unsorted-keys", payloadOf(created, "", append(kv("b", one), kv("a", one)...), 2)},
+		{"length-order-keys", payloadOf(created, "", append(kv("aa", one), kv("b", one)...), 2)},
+		{"dup-keys", payloadOf(created, "", append(kv("a", one), kv("a", one)...), 2)},
+		{"int-key", payloadOf(created, "", []byte{0x01, 0x01}, 1)},
+		{"bad-utf8-subject", payloadOf(created, "\xff", nil, 0)},
+		{"bad-utf8-key", payloadOf(created, "", kv("\xc3", one), 1)},
+		{"bad-utf8-value", payloadOf(created, "", kv("v", []byte{0x61, 0xff}), 1)},
+		{"bad-utf8-flash", payloadOf(created, "", nil, 0, "\xed\xa0\x80")},
+		{"trailing-byte", append(payloadOf(created, "", nil, 0), 0)},
 		{"four-fields", cbor(nil).head(4, 4).head(2, 16)},
-		{"id-15", append(append(cbor(nil).head(4, 5).head(2, 15), "0123456789abcde"...), 0x00, 0x60, 0xa0, 0x80)},
-		{"4097-items", payload(created, "", kv("w", append(cbor(nil).head(4, 4097), make([]byte, 4097)...)), 1)},
-		{"huge-count", payload(created, "", kv("w", cbor(nil).head(4, 1<<40)), 1)},
-		{"huge-string", payload(created, "", kv("w", cbor(nil).head(2, 1<<62)), 1)},
-		{"value-not-wrapped", payload(created, "", bare("a", one), 1)},
-		{"value-wrapped-twice", payload(created, "", kv("a", append(cbor(nil).head(2, 1), one...)), 1)},
-		{"wrapper-truncated", payload(created, "", bare("a", []byte{0x45, 0x01}), 1)},
+		{"six-fields", fields(id, createdEnc, empty, noValues, noFlashes, noFlashes)},
+		{"map-not-array", cbor(nil).head(5, 0)},
+		{"id-15", fields(append(cbor(nil).head(2, 15), "0123456789abcde"...), createdEnc, empty, noValues, noFlashes)},
+		{"id-17", fields(append(cbor(nil).head(2, 17), "0123456789abcdefg"...), createdEnc, empty, noValues, noFlashes)},
+		{"4097-items", payloadOf(created, "", kv("w", append(cbor(nil).head(4, 4097), make([]byte, 4097)...)), 1)},
+		{"huge-count", payloadOf(created, "", kv("w", cbor(nil).head(4, 1<<40)), 1)},
+		{"huge-string", payloadOf(created, "", kv("w", cbor(nil).head(2, 1<<62)), 1)},
+		{"huge-values-count", fields(id, createdEnc, empty, cbor(nil).head(5, 1<<40), noFlashes)},
+		{"value-not-wrapped", payloadOf(created, "", bare("a", one), 1)},
+		{"value-wrapped-twice", payloadOf(created, "", kv("a", append(cbor(nil).head(2, 1), one...)), 1)},
+		{"wrapper-truncated", payloadOf(created, "", bare("a", []byte{0x45, 0x01}), 1)},
 		{"empty", nil},
 	}
 	for _, h := range hand {
@@ -441,46 +559,101 @@ func payloadSeeds(vs []vector, ring *sealed.Keyring) []seed {
 	return out
 }
 
-// Pool sessions, as in fuzz/common_test.go (poolFill, makePool) and the
-// *PoolSizes lists of chunks_test.go and middleware_test.go.
-var (
-	chunkPoolSizes      = []int{0, 100, 3000, 6000, 8000}
-	middlewarePoolSizes = []int{0, 100, 3000}
-	chunkSeedBudget     = sealed.Budget{MaxBytes: 1 << 20, MaxChunks: sealed.MaxChunksLimit, MaxLineBytes: 512}
-)
-
-func poolFill(s *sealed.Session, i, size int) {
-	must(s.SetSubject(fmt.Sprintf("user-%d", i)))
-	must(s.AddFlash("hello"))
-	must(s.Set("user", "alice"))
-	blob := make([]byte, size)
-	for j := range blob {
-		blob[j] = byte(j*7 + i)
+// payloadLimitSeeds are payloads at the format's limits, for the oracle,
+// whose rule names them; too large to be worth a copy in every target that
+// takes a payload. Printable bytes, so that the files stay near the
+// payloads' sizes.
+func payloadLimitSeeds() []seed {
+	created := uint64(fixedUnix) * 1000
+	// 64 characters in byte order, so that two-character keys sort as
+	// written; each value is the item 0x30 (-17).
+	const alphabet = "0123456789@ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+	keys := func(n int) []byte {
+		var c cbor
+		for i := 0; i < n && i < 64*64; i++ {
+			c = append(c.text(string([]byte{alphabet[i/64], alphabet[i%64]})), 0x41, 0x30)
+		}
+		if n > 64*64 {
+			c = append(c.text("000"), 0x41, 0x30)
+		}
+		return c
 	}
-	must(s.Set("blob", blob))
+	// Of a payload with no values or flashes, all but 34 bytes are the
+	// subject's.
+	subject := strings.Repeat("a", payload.MaxBytes-34)
+	atMax, overMax := payloadOf(created, subject, nil, 0), payloadOf(created, subject+"a", nil, 0)
+	if len(atMax) != payload.MaxBytes || len(overMax) != payload.MaxBytes+1 {
+		log.Fatalf("limit payloads of %d and %d bytes", len(atMax), len(overMax))
+	}
+	return []seed{
+		{"limit-4096-keys", []any{payloadOf(created, "", keys(4096), 4096)}},
+		{"limit-4097-keys", []any{payloadOf(created, "", keys(4097), 4097)}},
+		{"limit-max-bytes", []any{atMax}},
+		{"limit-over-max-bytes", []any{overMax}},
+	}
 }
 
-// poolCounts returns the number of chunks of each pool session.
-func poolCounts(keys []sealed.Key, o sealed.Options, sizes []int) []int {
-	retired, err := sealed.NewKeyring(keys[1], keys[0])
+func scalarSeeds() []seed {
+	var out []seed
+	add := func(label string, val []byte, s string, i int64, b bool) {
+		out = append(out, seed{label, []any{val, s, i, b}})
+	}
+	texts := []string{"", "a", strings.Repeat("x", 23), strings.Repeat("x", 24), strings.Repeat("y", 255), strings.Repeat("z", 256), "ünïcødé ✓", "\xff", "\xed\xa0\x80", "a\x00b"}
+	ints := []int64{0, 1, 23, 24, 255, 256, 65535, 65536, 1<<32 - 1, 1 << 32, math.MaxInt64, -1, -24, -25, -256, -257, -65537, math.MinInt64}
+	for i, s := range texts {
+		enc := cbor(nil).text(s)
+		add(fmt.Sprintf("text-%02d", i), enc, s, ints[i%len(ints)], i%2 == 0)
+	}
+	for i, n := range ints {
+		var enc cbor
+		if n < 0 {
+			enc = enc.head(1, uint64(-(n + 1)))
+		} else {
+			enc = enc.head(0, uint64(n))
+		}
+		add(fmt.Sprintf("int-%02d", i), enc, texts[i%len(texts)], n, i%2 == 1)
+	}
+	for i, raw := range [][]byte{
+		{0xf4}, {0xf5}, {0xf6}, {0xf7}, {0xf8, 0x20}, {0xf9, 0x3c, 0x00}, {0xfb, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0},
+		{0x18, 0x05}, {0x19, 0x00, 0x05}, {0x38, 0x05}, {0x1b, 0x80, 0, 0, 0, 0, 0, 0, 0}, {0x3b, 0x80, 0, 0, 0, 0, 0, 0, 0},
+		{0x3b, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, {0x78, 0x01, 'a'}, {0x61, 'a', 0x00}, {0x62, 'a'}, {0x41, 'a'},
+		{0x7f, 0x61, 'a', 0xff}, {0xc1, 0x01}, {0x81, 0x01}, {0xa0}, {0xf5, 0x00}, {0x1c}, {0xff}, {},
+	} {
+		add(fmt.Sprintf("raw-%02d", i), raw, texts[i%len(texts)], ints[i%len(ints)], i%2 == 0)
+	}
+	return out
+}
+
+// The cookie layer's pool, as in internal/cookie/fuzz_test.go (fzPoolSizes,
+// fzPoolEnv, fzWide): gencorpus needs its chunk counts.
+var chunkPoolSizes = []int{130, 240, 3150, 6150, 8150}
+
+func chunkPoolCounts() []int {
+	j, err := cookie.New(cookie.Config{
+		Name: cookieName, Path: "/", Secure: true, SameSite: http.SameSiteLaxMode,
+		Budget: cookie.Budget{MaxBytes: 1 << 20, MaxChunks: cookie.MaxChunks, MaxLineBytes: 512},
+		MaxAge: 400 * 24 * 3600, MaxDecoded: envelope.MaxSize,
+	})
 	check(err)
 	var counts []int
-	for i, size := range append(append([]int(nil), sizes...), sizes[1]) {
-		ring, err := sealed.NewKeyring(keys...)
-		check(err)
-		if i == len(sizes) {
-			ring = retired
+	for i, size := range chunkPoolSizes {
+		env := make([]byte, size)
+		for k := range env {
+			env[k] = byte(k*7 + i)
 		}
-		cs := session(manager(ring, o), func(s *sealed.Session) { poolFill(s, i, size) })
-		counts = append(counts, len(cs))
+		lines, tl := j.Write(env, 86400, 0)
+		if tl != nil {
+			log.Fatalf("FuzzChunks pool envelope %d does not fit", i)
+		}
+		counts = append(counts, len(lines))
 	}
 	return counts
 }
 
 // FuzzChunks records: [name, kind, a, b] then, for a literal (even kind),
-// a<<8|b bytes of value; an odd kind is chunk b of pool session a.
-func ref(name, session, chunk int) []byte {
-	return []byte{byte(name), 1, byte(session), byte(chunk)}
+// a<<8|b bytes of value; an odd kind is chunk b of pool envelope a.
+func ref(name, env, chunk int) []byte {
+	return []byte{byte(name), 1, byte(env), byte(chunk)}
 }
 
 func lit(name int, value string) []byte {
@@ -490,50 +663,87 @@ func lit(name int, value string) []byte {
 	return append([]byte{byte(name), 0, byte(len(value) >> 8), byte(len(value))}, value...)
 }
 
-func chunkSeeds(keys []sealed.Key, vs []vector) []seed {
-	counts := poolCounts(keys, sealed.Options{Budget: chunkSeedBudget}, chunkPoolSizes)
-	fmt.Printf("FuzzChunks pool: chunks per session %v\n", counts)
+// otherCookieSel is the index of "other" in fzChunkNames.
+const otherCookieSel = 52
+
+func chunkSeeds(vs []vector) []seed {
+	counts := chunkPoolCounts()
+	fmt.Printf("FuzzChunks pool: chunks per envelope %v\n", counts)
 	var out []seed
-	add := func(label string, data []byte, size uint16, sd uint64, key string) {
-		out = append(out, seed{label, []any{data, size, sd, key}})
+	add := func(label string, data []byte, size uint16, sd uint64) {
+		out = append(out, seed{label, []any{data, size, sd}})
 	}
 	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 	sizes := []uint16{0, 100, 4000, 8000, 11000, 12288}
-	keyNames := []string{"v", "", "ключ", "key", strings.Repeat("k", 40), "\x00"}
 	for p, n := range counts {
-		inOrder, reversed, dup := []byte{}, []byte{}, []byte{}
+		var inOrder, reversed []byte
 		for i := 0; i < n; i++ {
 			inOrder = append(inOrder, ref(i, p, i)...)
 			reversed = append(ref(i, p, i), reversed...)
 		}
-		dup = cat(inOrder, ref(n-1, p, n-1))
 		k := p % len(sizes)
-		add(fmt.Sprintf("pool%d-in-order", p), inOrder, sizes[k], uint64(p), keyNames[k])
-		add(fmt.Sprintf("pool%d-reversed-other", p), cat(reversed, lit(otherCookieSel, "x")), sizes[(k+1)%len(sizes)], uint64(p+1), keyNames[(k+1)%len(keyNames)])
-		add(fmt.Sprintf("pool%d-dup-last", p), dup, 0, 0, "v")
-		add(fmt.Sprintf("pool%d-stale", p), cat(inOrder, ref(n, p, 0), lit(40, "AAAA")), 0, 0, "v")
+		add(fmt.Sprintf("pool%d-in-order", p), inOrder, sizes[k], uint64(p))
+		add(fmt.Sprintf("pool%d-reversed-other", p), cat(reversed, lit(otherCookieSel, "x")), sizes[(k+1)%len(sizes)], uint64(p+1))
+		add(fmt.Sprintf("pool%d-dup-last", p), cat(inOrder, ref(n-1, p, n-1)), 0, 0)
+		add(fmt.Sprintf("pool%d-stale", p), cat(inOrder, ref(n, p, 0), lit(40, "AAAA")), 0, 0)
 		if n > 1 {
-			add(fmt.Sprintf("pool%d-missing-last", p), inOrder[:4*(n-1)], 0, 0, "v")
-			add(fmt.Sprintf("pool%d-leading-zero", p), cat(inOrder[:4], ref(41, p, 1), inOrder[8:]), 0, 0, "v")
+			add(fmt.Sprintf("pool%d-missing-last", p), inOrder[:4*(n-1)], 0, 0)
+			add(fmt.Sprintf("pool%d-leading-zero", p), cat(inOrder[:4], ref(41, p, 1), inOrder[8:]), 0, 0)
 			other := (p + 1) % len(counts)
-			add(fmt.Sprintf("pool%d-mixed-generation", p), cat(inOrder[:4*(n-1)], ref(n-1, other, n-1)), 0, 0, "v")
+			add(fmt.Sprintf("pool%d-mixed-generation", p), cat(inOrder[:4*(n-1)], ref(n-1, other, n-1)), 0, 0)
 		}
 	}
-	add("vector-literal", lit(0, vs[0].Sealed), 0, 0, "v")
-	add("count-literal", cat(lit(0, "3.AAAA"), lit(1, "AAAA"), lit(2, "AA")), 1, 6, "\x00")
-	add("empty", nil, 0, 0, "")
+	add("vector-literal", lit(0, vs[0].Sealed), 0, 0)
+	add("count-literal", cat(lit(0, "3.AAAA"), lit(1, "AAAA"), lit(2, "AA")), 1, 6)
+	add("spaces-semicolons", cat(lit(0, " AAAA ; x=1"), lit(1, "AAAA\t")), 2, 3)
+	add("newline", lit(0, "AA\nAA"), 0, 0)
+	for i, size := range sizes {
+		add(fmt.Sprintf("write-%d", size), nil, size, uint64(i)*0x9e3779b97f4a7c15)
+	}
+	add("empty", nil, 0, 0)
 	return out
 }
 
+// The root package's pool, as in fuzz_test.go (fzPoolSizes, fzPoolFill):
+// gencorpus needs its chunk counts.
+var middlewarePoolSizes = []int{0, 100, 3000}
+
+func poolFill(s *sealed.Session, i, size int) {
+	must(errors.Join(s.SetSubject(fmt.Sprintf("user-%d", i)), s.AddFlash("hello")))
+	must(s.Set("user", "alice"))
+	blob := make([]byte, size)
+	for j := range blob {
+		blob[j] = byte(j*7 + i)
+	}
+	must(s.Set("blob", blob))
+}
+
+// poolCounts returns the number of chunks of each pool session.
+func poolCounts(keys []sealed.Key, sizes []int) []int {
+	retired, err := sealed.NewKeyring(keys[1], keys[0])
+	check(err)
+	var counts []int
+	for i, size := range append(append([]int(nil), sizes...), sizes[1]) {
+		ring, err := sealed.NewKeyring(keys...)
+		check(err)
+		if i == len(sizes) {
+			ring = retired
+		}
+		lines := session(manager(ring, sealed.Options{}), func(s *sealed.Session) { poolFill(s, i, size) })
+		counts = append(counts, len(lines))
+	}
+	return counts
+}
+
 func middlewareSeeds(keys []sealed.Key, vs []vector) []seed {
-	counts := poolCounts(keys, sealed.Options{}, middlewarePoolSizes)
+	counts := poolCounts(keys, middlewarePoolSizes)
 	fmt.Printf("FuzzMiddleware pool: chunks per session %v\n", counts)
 	if len(counts) != 4 || counts[2] != 2 {
 		log.Fatalf("FuzzMiddleware pool: want 4 sessions, the third in 2 chunks; got %v", counts)
 	}
 	// "$" + session digit + chunk digit: '0'..'3' are 0..3 modulo the 4
 	// sessions, and '0', '1' are chunks 0, 1 modulo 2.
-	const name = "__Host-session"
+	const name = cookieName
 	var out []seed
 	add := func(label, header string) {
 		for op := uint8(0); op < 6; op++ {
@@ -559,19 +769,35 @@ func middlewareSeeds(keys []sealed.Key, vs []vector) []seed {
 	return out
 }
 
+func saveSeeds() []seed {
+	var out []seed
+	sizes := []uint16{0, 100, 4000, 8000, 11000, 12288}
+	keyNames := []string{"v", "", "ключ", "key", strings.Repeat("k", 40), "\x00", "\xff", strings.Repeat("é", 600)}
+	for i, size := range sizes {
+		for j, key := range keyNames {
+			if (i+j)%2 == 0 {
+				out = append(out, seed{fmt.Sprintf("size%d-key%d", size, j), []any{size, uint64(i*len(keyNames) + j), key}})
+			}
+		}
+	}
+	return out
+}
+
 func keyringSeeds(keys []sealed.Key) []seed {
 	var out []seed
 	add := func(label string, doc []byte) { out = append(out, seed{label, []any{doc}}) }
-	set, err := sealed.MarshalJWKSet(keys)
-	check(err)
-	add("vectors", set)
-	one, err := sealed.MarshalJWKSet(keys[:1])
-	check(err)
-	add("one-key", one)
-	three := append(append([]sealed.Key(nil), keys...), sealed.Key{ID: "2027-01-next", Secret: bytes.Repeat([]byte{0x5a}, 32)})
-	doc, err := sealed.MarshalJWKSet(three)
-	check(err)
-	add("three-keys", doc)
+	jk := func(ks ...sealed.Key) []byte {
+		var out []jwk.Key
+		for _, k := range ks {
+			out = append(out, jwk.Key{ID: k.ID, Secret: k.Secret})
+		}
+		doc, err := jwk.Marshal(out)
+		check(err)
+		return doc
+	}
+	add("vectors", jk(keys...))
+	add("one-key", jk(keys[0]))
+	add("three-keys", jk(append(append([]sealed.Key(nil), keys...), sealed.Key{ID: "2027-01-next", Secret: bytes.Repeat([]byte{0x5a}, 32)})...))
 
 	k := func(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 	secret := k(keys[0].Secret)
@@ -617,9 +843,7 @@ func kid4Collision() (string, string) {
 	seen := map[[4]byte]string{}
 	for i := 0; ; i++ {
 		id := fmt.Sprintf("key-%d", i)
-		h := sha256.Sum256([]byte("github.com/sealedgo/sealed v1 key id " + id))
-		var kid [4]byte
-		copy(kid[:], h[:4])
+		kid := envelope.KeyID(id)
 		if prev, ok := seen[kid]; ok {
 			return prev, id
 		}
