@@ -48,7 +48,7 @@ func BenchmarkRead(b *testing.B) {
 
 // BenchmarkWrite: the session's state with one key set to Set-Cookie lines.
 // A case that keeps its state in a form a write consumes (sealed: a loaded
-// Session, which SaveLines commits) prepares it in batches with the timer
+// Session, which Save commits) prepares it in batches with the timer
 // stopped. lib=sealed-load-write is sealed with no preparation: the load
 // is part of the op.
 func BenchmarkWrite(b *testing.B) {

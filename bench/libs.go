@@ -17,6 +17,8 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/gorilla/securecookie"
 	"github.com/sealedgo/sealed"
+	"github.com/sealedgo/sealed/internal/b64"
+	"github.com/sealedgo/sealed/internal/envelope"
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
@@ -28,10 +30,11 @@ const (
 	LibJWE    = "jwe"
 	LibLimit  = "limit"
 	// LibSealedLoadWrite is sealed's whole read-modify-write in one op:
-	// LoadHeader, Set, SaveLines. Not a target; it shows what a
+	// Load, Set, Save. Not a target; it shows what a
 	// request that changes the session costs, load included.
 	LibSealedLoadWrite = "sealed-load-write"
 	sessionPurp        = "session" // sealed's purpose for session cookies (SPEC.md)
+	sealedKeyID        = "bench"
 )
 
 // Libraries lists the libraries in the order of the tables and the chart.
@@ -109,13 +112,12 @@ func cookieValue(header, name string) (string, bool) {
 
 type sealedCase struct {
 	m      *sealed.Manager
-	keys   *sealed.Keyring
 	header string
 	ready  []*sealed.Session // loaded by Prepare, consumed by Write
 }
 
 func newSealedCase(shape Shape) (*sealedCase, error) {
-	keys, err := sealed.NewKeyring(sealed.Key{ID: "bench", Secret: key("sealed")})
+	keys, err := sealed.NewKeyring(sealed.Key{ID: sealedKeyID, Secret: key("sealed")})
 	if err != nil {
 		return nil, err
 	}
@@ -124,17 +126,17 @@ func newSealedCase(shape Shape) (*sealedCase, error) {
 		return nil, err
 	}
 	ctx := context.Background()
-	s, err := m.LoadHeader(ctx)
+	s, err := m.Load(ctx)
 	if err != nil {
 		return nil, err
 	}
-	c := &sealedCase{m: m, keys: keys}
+	c := &sealedCase{m: m}
 	for _, kv := range shape.Data.Fields() {
 		if err := s.Set(kv.Key, kv.Value); err != nil {
 			return nil, err
 		}
 	}
-	lines, err := m.SaveLines(ctx, s)
+	lines, err := m.Save(ctx, s)
 	if err != nil {
 		return nil, err
 	}
@@ -144,10 +146,10 @@ func newSealedCase(shape Shape) (*sealedCase, error) {
 
 func (c *sealedCase) Header() string { return c.header }
 
-// Read: LoadHeader (parse the header, reassemble the chunks, decode,
+// Read: Load (parse the header, reassemble the chunks, decode,
 // open, index the payload's keys, check the times) and Get[string].
 func (c *sealedCase) Read(header string) (string, error) {
-	s, err := c.m.LoadHeader(context.Background(), header)
+	s, err := c.m.Load(context.Background(), header)
 	if err != nil {
 		return "", err
 	}
@@ -163,7 +165,7 @@ func (c *sealedCase) Read(header string) (string, error) {
 // state in hand. The benchmark calls it with the timer stopped.
 func (c *sealedCase) Prepare(n int) error {
 	for range n {
-		s, err := c.m.LoadHeader(context.Background(), c.header)
+		s, err := c.m.Load(context.Background(), c.header)
 		if err != nil {
 			return err
 		}
@@ -174,7 +176,7 @@ func (c *sealedCase) Prepare(n int) error {
 
 // Write: Set("email") on a session loaded from the case's cookie (by
 // Prepare, or here when none is ready: lib=sealed-load-write) and
-// SaveLines.
+// Save.
 func (c *sealedCase) Write(email string) ([]string, error) {
 	var s *sealed.Session
 	if n := len(c.ready); n > 0 {
@@ -183,14 +185,14 @@ func (c *sealedCase) Write(email string) ([]string, error) {
 		c.ready = c.ready[:n-1]
 	} else {
 		var err error
-		if s, err = c.m.LoadHeader(context.Background(), c.header); err != nil {
+		if s, err = c.m.Load(context.Background(), c.header); err != nil {
 			return nil, err
 		}
 	}
 	if err := s.Set("email", email); err != nil {
 		return nil, err
 	}
-	return c.m.SaveLines(context.Background(), s)
+	return c.m.Save(context.Background(), s)
 }
 
 // Payload returns the plaintext sealed seals for the session in header:
@@ -200,8 +202,24 @@ func (c *sealedCase) Payload(header string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	pt, _, err := c.keys.Open(CookieName, sessionPurp, v)
-	return pt, err
+	ring, err := envelope.NewRing([]string{sealedKeyID}, [][]byte{key("sealed")})
+	if err != nil {
+		return nil, err
+	}
+	bind, err := envelope.Bind(CookieName, sessionPurp)
+	if err != nil {
+		return nil, err
+	}
+	buf := make([]byte, bind.Room()+b64.DecodedLen(len(v)))
+	n, ok := b64.Decode(buf[bind.Room():], v)
+	if !ok {
+		return nil, errors.New("sealed: the cookie is not base64url")
+	}
+	pt, _, f := bind.Open(ring, buf[:bind.Room()+n])
+	if f != envelope.OK {
+		return nil, fmt.Errorf("sealed: the cookie does not open: %v", f)
+	}
+	return pt, nil
 }
 
 // joinChunks reassembles a sealed value from its chunk cookies (SPEC.md,
@@ -445,6 +463,9 @@ func (c *jweCase) Read(header string) (string, error) {
 }
 
 func (c *jweCase) readValue(v string) (string, error) {
+	// The call the published results measured; ParseEncryptedCompact
+	// would skip a whitespace-stripping copy and speed the row up.
+	//lint:ignore SA1019 kept so that jwe results stay comparable
 	obj, err := jose.ParseEncrypted(v, jweAlgs, jweEncs)
 	if err != nil {
 		return "", err

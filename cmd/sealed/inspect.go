@@ -7,10 +7,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
+	"time"
 
-	"github.com/sealedgo/sealed"
+	"github.com/sealedgo/sealed/internal/cookie"
+	"github.com/sealedgo/sealed/internal/envelope"
+	"github.com/sealedgo/sealed/internal/inspect"
+	"github.com/sealedgo/sealed/internal/jwk"
 )
 
 // keysEnv names the environment variable that may hold the JWK Set for
@@ -93,26 +98,25 @@ func (c *cli) inspect(args []string) int {
 		}
 	}
 
-	var ring *sealed.Keyring
+	var keys []jwk.Key
 	switch env := c.env(keysEnv); {
 	case o.keys != "":
 		data, err := os.ReadFile(o.keys)
 		if err != nil {
 			return c.fail("inspect: %v", err)
 		}
-		if ring, err = sealed.ParseKeyring(data); err != nil {
+		if keys, err = jwk.Parse(data); err != nil {
 			return c.fail("inspect: %s: %s", o.keys, msg(err))
 		}
 	case env != "":
 		var err error
-		if ring, err = sealed.ParseKeyring([]byte(env)); err != nil {
+		if keys, err = jwk.Parse([]byte(env)); err != nil {
 			return c.fail("inspect: %s: %s", keysEnv, msg(err))
 		}
 	default:
 		return c.usageError("inspect: no keys: give --keys FILE or set %s to the JWK Set", keysEnv)
 	}
-
-	m, err := sealed.New(ring, &sealed.Options{CookieName: name, AllowInsecure: o.insecure})
+	cfg, err := inspectConfig(keys, name, o.insecure)
 	if err != nil {
 		return c.usageError("inspect: %s", msg(err))
 	}
@@ -130,8 +134,8 @@ func (c *cli) inspect(args []string) int {
 		return c.usageError("inspect: nothing on stdin; pipe in the cookie value or the Cookie header")
 	}
 
-	in, err := m.Inspect(headers...)
-	if errors.Is(err, sealed.ErrInvalid) {
+	in, err := inspect.Inspect(cfg, headers...)
+	if errors.Is(err, inspect.ErrInvalid) {
 		return c.fail("%s", notOpen)
 	}
 	if err != nil {
@@ -145,8 +149,35 @@ func (c *cli) inspect(args []string) int {
 	return exitOK
 }
 
+// inspectConfig opens cookies as a Manager made by sealed.New with this
+// CookieName and AllowInsecure and every other Option at its default
+// would: the same cookie attributes and budget, purpose and timeouts.
+func inspectConfig(keys []jwk.Key, name string, insecure bool) (inspect.Config, error) {
+	ring, err := jwk.Ring(keys)
+	if err != nil {
+		return inspect.Config{}, err
+	}
+	jar, err := cookie.New(cookie.Config{
+		Name: name, Path: "/", Secure: !insecure, SameSite: http.SameSiteLaxMode,
+		Budget:     cookie.Budget{MaxBytes: 6144, MaxChunks: 8, MaxLineBytes: cookie.MaxLine},
+		MaxAge:     int(400 * 24 * time.Hour / time.Second),
+		MaxDecoded: envelope.MaxSize,
+	})
+	if err != nil {
+		return inspect.Config{}, err
+	}
+	bind, err := envelope.Bind(name, "session")
+	if err != nil {
+		return inspect.Config{}, err
+	}
+	return inspect.Config{
+		Ring: ring, Jar: jar, Bind: bind,
+		Idle: 24 * time.Hour, Absolute: 7 * 24 * time.Hour, Now: time.Now(),
+	}, nil
+}
+
 // readCookie reads stdin and returns the Cookie header lines for
-// Manager.Inspect. Input without "=" is the bare value of the session
+// inspect.Inspect. Input without "=" is the bare value of the session
 // cookie's first chunk. Otherwise every line is a header: a leading
 // "Cookie:" or "Set-Cookie:" is dropped (a Set-Cookie line's attributes
 // are ignored, since their names are not the cookie's).

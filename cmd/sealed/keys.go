@@ -11,7 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sealedgo/sealed"
+	"github.com/sealedgo/sealed/internal/envelope"
+	"github.com/sealedgo/sealed/internal/jwk"
 )
 
 // kidTimeLayout is the creation time at the start of a generated kid. It is
@@ -26,6 +27,13 @@ func newKID(t time.Time) string {
 	var b [2]byte
 	rand.Read(b[:])
 	return t.UTC().Format(kidTimeLayout) + "-" + hex.EncodeToString(b[:])
+}
+
+// generateKey returns a key with the given id and a fresh random secret.
+func generateKey(kid string) jwk.Key {
+	secret := make([]byte, envelope.SecretSize)
+	rand.Read(secret)
+	return jwk.Key{ID: kid, Secret: secret}
 }
 
 // kidTime returns the creation time encoded in a kid made by newKID.
@@ -55,9 +63,10 @@ func keygenFlags(o *keygenOpts) *flag.FlagSet {
 const keygenHead = `Usage: sealed keygen [--kid ID]
 
 Prints to stdout a JWK Set holding one fresh random 32-byte key, ready to be
-the whole key configuration of an application (sealed.KeyringFromFile or
-sealed.KeyringFromEnv). The output is a secret: redirect it to a file that
-only the application can read (mode 0600), never to a terminal log.
+the whole key configuration of an application (sealed.ParseKeyring of the
+file's bytes, or of an environment variable's value). The output is a
+secret: redirect it to a file that only the application can read (mode
+0600), never to a terminal log.
 
 The default key id records when the key was made, in UTC, plus 4 random hex
 digits: "2006-01-02T15-04-05Z-xxxx". "sealed rotate --max-age" reads that
@@ -88,7 +97,7 @@ func (c *cli) keygen(args []string) int {
 	if kid == "" {
 		kid = newKID(time.Now())
 	}
-	out, err := sealed.MarshalJWKSet([]sealed.Key{sealed.GenerateKey(kid)})
+	out, err := jwk.Marshal([]jwk.Key{generateKey(kid)})
 	if err != nil {
 		return c.usageError("keygen: %s", msg(err))
 	}
@@ -149,10 +158,11 @@ A rotation without logouts is done in three steps:
  3. retire: drop the old key once AbsoluteTimeout (default 7 days) has
     passed since the promotion.
 
-With a single FILE that every instance reloads (RotatingKeyring.ReloadFile),
-"sealed rotate" does the promote step, and its --keep or --max-age in a
-later run does the retire step. Where the instances cannot reload at once,
-pre-announce first by adding the key by hand.
+With a single FILE that every instance reloads (sealed.ParseKeyring of its
+bytes, then RotatingKeyring.Swap), "sealed rotate" does the promote step,
+and its --keep or --max-age in a later run does the retire step. Where the
+instances cannot reload at once, pre-announce first by adding the key by
+hand.
 
 Keys whose kid does not start with a keygen-style time are kept by
 --max-age, with a warning.
@@ -198,24 +208,24 @@ func (c *cli) rotate(args []string) int {
 	if err != nil {
 		return c.fail("rotate: %v", err)
 	}
-	old, err := sealed.ParseJWKSet(data)
+	old, err := jwk.Parse(data)
 	if err != nil {
 		return c.fail("rotate: %s: %s", file, msg(err))
 	}
 
 	now := time.Now()
-	var fresh sealed.Key
+	var fresh jwk.Key
 	if o.kid != "" {
-		fresh = sealed.GenerateKey(o.kid)
-		if _, err := sealed.NewKeyring(append([]sealed.Key{fresh}, old...)...); err != nil {
+		fresh = generateKey(o.kid)
+		if _, err := jwk.Ring(append([]jwk.Key{fresh}, old...)); err != nil {
 			return c.usageError("rotate: --kid %q: %s", o.kid, msg(err))
 		}
 	} else {
 		// A generated kid can only clash with one made in the same second
 		// (or by a 4-byte key id collision): draw again.
 		for i := 0; ; i++ {
-			fresh = sealed.GenerateKey(newKID(now))
-			if _, err = sealed.NewKeyring(append([]sealed.Key{fresh}, old...)...); err == nil {
+			fresh = generateKey(newKID(now))
+			if _, err = jwk.Ring(append([]jwk.Key{fresh}, old...)); err == nil {
 				break
 			}
 			if i == 9 {
@@ -225,7 +235,7 @@ func (c *cli) rotate(args []string) int {
 	}
 
 	// old[0] was the primary: always kept. The others are candidates.
-	kept := []sealed.Key{fresh, old[0]}
+	kept := []jwk.Key{fresh, old[0]}
 	var dropped []string
 	if maxAge > 0 {
 		if t, ok := kidTime(old[0].ID); ok && now.Sub(t) > maxAge {
@@ -251,7 +261,7 @@ func (c *cli) rotate(args []string) int {
 		kept = kept[:o.keep]
 	}
 
-	out, err := sealed.MarshalJWKSet(kept)
+	out, err := jwk.Marshal(kept)
 	if err != nil {
 		return c.fail("rotate: %s", msg(err))
 	}

@@ -16,6 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sealedgo/sealed"
+	"github.com/sealedgo/sealed/internal/inspect"
+	"github.com/sealedgo/sealed/internal/jwk"
 )
 
 type result struct {
@@ -35,13 +37,13 @@ var kidPattern = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ-[0-9a-f]{4
 
 // writeKeys writes a JWK Set of keys with the given ids to a new file with
 // mode 0600 and returns its path and the keys.
-func writeKeys(t *testing.T, ids ...string) (string, []sealed.Key) {
+func writeKeys(t *testing.T, ids ...string) (string, []jwk.Key) {
 	t.Helper()
-	keys := make([]sealed.Key, len(ids))
+	keys := make([]jwk.Key, len(ids))
 	for i, id := range ids {
-		keys[i] = sealed.GenerateKey(id)
+		keys[i] = generateKey(id)
 	}
-	data, err := sealed.MarshalJWKSet(keys)
+	data, err := jwk.Marshal(keys)
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "keys.json")
 	require.NoError(t, os.WriteFile(path, data, 0o600))
@@ -49,17 +51,30 @@ func writeKeys(t *testing.T, ids ...string) (string, []sealed.Key) {
 	return path, keys
 }
 
+// readIDs returns the key ids of the JWK Set at path, in order, after
+// checking that the application would accept it.
 func readIDs(t *testing.T, path string) []string {
 	t.Helper()
-	ring, err := sealed.KeyringFromFile(path)
+	return ids(t, mustRead(t, path))
+}
+
+func ids(t *testing.T, jwks []byte) []string {
+	t.Helper()
+	_, err := sealed.ParseKeyring(jwks)
 	require.NoError(t, err)
-	return ring.IDs()
+	keys, err := jwk.Parse(jwks)
+	require.NoError(t, err)
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = k.ID
+	}
+	return ids
 }
 
 // secrets returns the "k" member of every key, as it appears in a JWK Set.
-func secrets(t *testing.T, keys []sealed.Key) []string {
+func secrets(t *testing.T, keys []jwk.Key) []string {
 	t.Helper()
-	data, err := sealed.MarshalJWKSet(keys)
+	data, err := jwk.Marshal(keys)
 	require.NoError(t, err)
 	var set struct {
 		Keys []struct{ K string }
@@ -90,12 +105,10 @@ func TestKeygen(t *testing.T) {
 	r := sh(t, "", nil, "keygen")
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Empty(t, r.stderr)
-	ring, err := sealed.ParseKeyring([]byte(r.stdout))
-	require.NoError(t, err)
-	ids := ring.IDs()
-	require.Len(t, ids, 1)
-	assert.Regexp(t, kidPattern, ids[0])
-	created, ok := kidTime(ids[0])
+	got := ids(t, []byte(r.stdout))
+	require.Len(t, got, 1)
+	assert.Regexp(t, kidPattern, got[0])
+	created, ok := kidTime(got[0])
 	require.True(t, ok)
 	assert.WithinDuration(t, time.Now(), created, time.Minute)
 
@@ -104,9 +117,7 @@ func TestKeygen(t *testing.T) {
 
 	r = sh(t, "", nil, "keygen", "--kid", "blue")
 	require.Equal(t, 0, r.code, r.stderr)
-	ring, err = sealed.ParseKeyring([]byte(r.stdout))
-	require.NoError(t, err)
-	assert.Equal(t, []string{"blue"}, ring.IDs())
+	assert.Equal(t, []string{"blue"}, ids(t, []byte(r.stdout)))
 }
 
 func TestRotateAddsPrimary(t *testing.T) {
@@ -124,7 +135,7 @@ func TestRotateAddsPrimary(t *testing.T) {
 	assert.Contains(t, r.stderr, "dropped:     (none)")
 
 	// The old secret is carried over unchanged.
-	after, err := sealed.ParseJWKSet(mustRead(t, path))
+	after, err := jwk.Parse(mustRead(t, path))
 	require.NoError(t, err)
 	assert.Equal(t, keys[0], after[1])
 
@@ -271,20 +282,24 @@ func TestRotateBrokenFile(t *testing.T) {
 }
 
 // session seals a session under keys and returns its Set-Cookie lines.
-func session(t *testing.T, keys []sealed.Key, opts *sealed.Options, values map[string]any) []string {
+func session(t *testing.T, keys []jwk.Key, opts *sealed.Options, values map[string]any) []string {
 	t.Helper()
-	ring, err := sealed.NewKeyring(keys...)
+	sk := make([]sealed.Key, len(keys))
+	for i, k := range keys {
+		sk[i] = sealed.Key{ID: k.ID, Secret: k.Secret}
+	}
+	ring, err := sealed.NewKeyring(sk...)
 	require.NoError(t, err)
 	m, err := sealed.New(ring, opts)
 	require.NoError(t, err)
 	ctx := context.Background()
-	s, err := m.LoadHeader(ctx)
+	s, err := m.Load(ctx)
 	require.NoError(t, err)
 	for k, v := range values {
 		require.NoError(t, s.Set(k, v))
 	}
 	require.NoError(t, s.SetSubject("user-42"))
-	lines, err := m.SaveLines(ctx, s)
+	lines, err := m.Save(ctx, s)
 	require.NoError(t, err)
 	require.NotEmpty(t, lines)
 	return lines
@@ -325,6 +340,16 @@ func TestInspectRoundTrip(t *testing.T) {
 		values := in["values"].(map[string]any)
 		assert.Equal(t, "ada", values["user"])
 		assert.EqualValues(t, 3, values["n"])
+		// The deadlines follow sealed.New's default timeouts.
+		var times struct {
+			Created  time.Time `json:"created_at"`
+			Issued   time.Time `json:"issued_at"`
+			Idle     time.Time `json:"idle_deadline"`
+			Absolute time.Time `json:"absolute_deadline"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(r.stdout), &times))
+		assert.Equal(t, times.Issued.Add(24*time.Hour), times.Idle)
+		assert.Equal(t, times.Created.Add(7*24*time.Hour), times.Absolute)
 	}
 	check(sh(t, value(lines[0])+"\n", nil, "inspect", "--keys", path))
 	check(sh(t, "Cookie: theme=dark; "+pair(lines[0])+"; lang=en\n", nil, "inspect", "--keys", path))
@@ -353,7 +378,7 @@ func TestInspectChunksAndNames(t *testing.T) {
 	} {
 		r := sh(t, header, nil, args...)
 		require.Equal(t, 0, r.code, r.stderr)
-		var in sealed.Inspection
+		var in inspect.Inspection
 		require.NoError(t, json.Unmarshal([]byte(r.stdout), &in))
 		assert.Equal(t, len(lines), in.Chunks)
 		assert.Equal(t, "ada", in.Values["user"])
@@ -377,10 +402,10 @@ func TestInspectOddValues(t *testing.T) {
 	lines := session(t, keys, nil, map[string]any{"nan": math.NaN(), "inf": []any{math.Inf(-1)}})
 	r := sh(t, value(lines[0]), nil, "inspect", "--keys", path)
 	require.Equal(t, 0, r.code, r.stderr)
-	var in sealed.Inspection
+	var in inspect.Inspection
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &in))
 	// Values JSON cannot hold come back in CBOR diagnostic notation
-	// (sealed.Inspection guarantees it marshals).
+	// (inspect.Inspection guarantees it marshals).
 	assert.Equal(t, "NaN", in.Values["nan"])
 	assert.Equal(t, "[-Infinity]", in.Values["inf"])
 }

@@ -137,10 +137,10 @@ func newServer(cfg config) (http.Handler, error) {
 		if err != nil {
 			return nil, err
 		}
-		// Say which key is in use, never the key itself.
 		logger.Warn("using a generated development key: sessions will not survive a restart; set " + keysEnv + " to a JWK Set (sealed keygen) to keep them")
 	} else {
-		logger.Info("keys loaded", "env", keysEnv, "key_ids", keys.IDs())
+		// Say where the keys came from, never the keys themselves.
+		logger.Info("keys loaded", "env", keysEnv)
 	}
 	m, err := sealed.New(keys, &sealed.Options{
 		// Plain http on localhost. In production, serve TLS and drop this.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sealedgo/sealed"
+	"github.com/sealedgo/sealed/examples/internal/testkeys"
 )
 
 // browser is one client with its own cookie jar.
@@ -248,13 +249,15 @@ func TestParseConfig(t *testing.T) {
 	if err != nil || cfg.Addr != ":7000" {
 		t.Fatalf("-addr: %+v, %v", cfg, err)
 	}
-	jwks, err := sealed.MarshalJWKSet([]sealed.Key{sealed.GenerateKey("k1")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err = parseConfig(nil, env(map[string]string{keysEnv: string(jwks)}), nil)
-	if err != nil || cfg.Keys == nil || cfg.Keys.IDs()[0] != "k1" {
+	key := sealed.GenerateKey("k1")
+	cfg, err = parseConfig(nil, env(map[string]string{keysEnv: string(testkeys.JWKSet(t, key))}), nil)
+	if err != nil || cfg.Keys == nil {
 		t.Fatalf("%s: %+v, %v", keysEnv, cfg, err)
+	}
+	// The keys in force are the ones given: a session sealed under key
+	// opens under cfg.Keys.
+	if !testkeys.Opens(t, testkeys.Ring(t, key), cfg.Keys) {
+		t.Fatalf("%s: a session sealed under the configured key does not open", keysEnv)
 	}
 	if _, err := parseConfig(nil, env(map[string]string{keysEnv: "{}"}), nil); err == nil {
 		t.Fatalf("%s={}: no error", keysEnv)

@@ -37,13 +37,18 @@ import (
 	"github.com/sealedgo/sealed"
 )
 
-// budgets are the presets the -budget flag can pick.
+// budgets are the presets the -budget flag can pick. "default" spells out
+// what the zero Budget means, so that the page can show its limits.
 var budgets = map[string]sealed.Budget{
-	"nginx":   sealed.BudgetNginx,
-	"apigw":   sealed.BudgetAPIGatewayHTTP,
-	"large":   sealed.BudgetLarge,
-	"default": sealed.DefaultBudget,
+	"nginx":   sealed.BudgetNginx(),
+	"apigw":   sealed.BudgetAPIGatewayHTTP(),
+	"large":   sealed.BudgetLarge(),
+	"default": {MaxBytes: 6144, MaxChunks: 8, MaxLineBytes: 4096},
 }
+
+// cookieName is the session cookie's name, configured rather than left to
+// the default so that the page can find the session's cookies.
+const cookieName = "session"
 
 // catalogue is what the shop sells.
 var catalogue = map[string]string{
@@ -116,6 +121,7 @@ func newServer(cfg config) (http.Handler, error) {
 	logger.Warn("using a generated development key: carts do not survive a restart")
 	m, err := sealed.New(keys, &sealed.Options{
 		AllowInsecure: true, // plain http on localhost; drop behind TLS
+		CookieName:    cookieName,
 		Budget:        budget,
 		Logger:        logger,
 	})
@@ -206,7 +212,7 @@ func (a *app) render(w http.ResponseWriter, r *http.Request, cart []item, full *
 	if full != nil {
 		d.Over = full.Bytes - full.Limit
 	}
-	d.Cookies, d.Bytes = sessionCookies(r, a.m.CookieName())
+	d.Cookies, d.Bytes = sessionCookies(r, cookieName)
 	for _, it := range cart {
 		d.Items = append(d.Items, line{Qty: it.Qty, Name: catalogue[it.SKU], Note: it.Note})
 	}

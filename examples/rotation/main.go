@@ -47,6 +47,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -56,6 +57,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -111,6 +113,7 @@ func main() {
 // server serves the pages and owns the rotating keyring.
 type server struct {
 	keys   *sealed.RotatingKeyring
+	ids    atomic.Pointer[[]string] // the key ids in force, primary first
 	m      *sealed.Manager
 	file   string
 	logger *slog.Logger
@@ -140,7 +143,7 @@ func newServer(cfg config) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ring, err := sealed.KeyringFromFile(cfg.KeysFile)
+	ring, ids, err := readKeys(cfg.KeysFile)
 	if err != nil {
 		return nil, err
 	}
@@ -156,15 +159,46 @@ func newServer(cfg config) (*server, error) {
 		return nil, err
 	}
 	s := &server{keys: keys, m: m, file: cfg.KeysFile, logger: logger, stamp: stampOf(fi)}
+	s.ids.Store(&ids)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.count)
 	mux.HandleFunc("GET /peek", s.peek)
 	s.h = m.Middleware(mux)
 	// Key ids are public (each sealed cookie names its key's id); the
 	// secrets are never logged.
-	logger.Info("keys loaded", "file", cfg.KeysFile, "key_ids", ring.IDs())
+	logger.Info("keys loaded", "file", cfg.KeysFile, "key_ids", ids)
 	return s, nil
 }
+
+// readKeys reads the JWK Set in file as a keyring, with its key ids in
+// order for the logs and pages.
+func readKeys(file string) (*sealed.Keyring, []string, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, nil, err
+	}
+	ring, err := sealed.ParseKeyring(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w (file %s)", err, file)
+	}
+	// ParseKeyring has checked the set; only the kids are read again.
+	var set struct {
+		Keys []struct {
+			Kid string `json:"kid"`
+		} `json:"keys"`
+	}
+	if err := json.Unmarshal(data, &set); err != nil {
+		return nil, nil, err
+	}
+	ids := make([]string, len(set.Keys))
+	for i, k := range set.Keys {
+		ids[i] = k.Kid
+	}
+	return ring, ids, nil
+}
+
+// primary is the id of the key that seals.
+func (s *server) primary() string { return (*s.ids.Load())[0] }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.h.ServeHTTP(w, r) }
 
@@ -182,11 +216,16 @@ func (s *server) reloadLocked() error {
 	if fi, err := os.Stat(s.file); err == nil {
 		s.stamp = stampOf(fi)
 	}
-	if err := s.keys.ReloadFile(s.file); err != nil {
-		s.logger.Error("key reload failed; keeping the keys in force", "file", s.file, "err", err, "key_ids", s.keys.Current().IDs())
+	ring, ids, err := readKeys(s.file)
+	if err == nil {
+		err = s.keys.Swap(ring)
+	}
+	if err != nil {
+		s.logger.Error("key reload failed; keeping the keys in force", "file", s.file, "err", err, "key_ids", *s.ids.Load())
 		return err
 	}
-	s.logger.Info("keys reloaded", "file", s.file, "key_ids", s.keys.Current().IDs())
+	s.ids.Store(&ids)
+	s.logger.Info("keys reloaded", "file", s.file, "key_ids", ids)
 	return nil
 }
 
@@ -240,7 +279,7 @@ func (s *server) count(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cannot update the session", http.StatusInternalServerError)
 		return
 	}
-	fmt.Fprintf(w, "visits: %d\nprimary key: %s\n", n, s.keys.Current().IDs()[0])
+	fmt.Fprintf(w, "visits: %d\nprimary key: %s\n", n, s.primary())
 }
 
 // peek only reads the session. Its response sets a cookie only when the
@@ -252,5 +291,5 @@ func (s *server) peek(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n, _, _ := sealed.Get[int](sess, "visits")
-	fmt.Fprintf(w, "visits: %d\nnew session: %t\nprimary key: %s\n", n, sess.IsNew(), s.keys.Current().IDs()[0])
+	fmt.Fprintf(w, "visits: %d\nnew session: %t\nprimary key: %s\n", n, sess.IsNew(), s.primary())
 }

@@ -7,11 +7,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sealedgo/sealed"
+	"github.com/sealedgo/sealed/examples/internal/testkeys"
 )
 
 var oldKey, newKey = sealed.GenerateKey("old"), sealed.GenerateKey("new")
@@ -21,11 +23,29 @@ var oldKey, newKey = sealed.GenerateKey("old"), sealed.GenerateKey("new")
 // coarse timestamps.
 func writeKeys(t *testing.T, path string, keys ...sealed.Key) {
 	t.Helper()
-	data, err := sealed.MarshalJWKSet(keys)
-	if err != nil {
-		t.Fatal(err)
+	writeFile(t, path, testkeys.JWKSet(t, keys...))
+}
+
+// inForce returns the ids of the keys in force, found by sealing and
+// opening sessions: first the one of newKey and oldKey that the ring seals
+// with, then the other if the ring opens a session sealed under it. It
+// checks that the server shows the same ids.
+func inForce(t *testing.T, s *server) []string {
+	t.Helper()
+	ring := s.keys.Current()
+	var ids []string
+	for _, k := range []sealed.Key{newKey, oldKey} {
+		only := testkeys.Ring(t, k)
+		if testkeys.Opens(t, ring, only) {
+			ids = append([]string{k.ID}, ids...)
+		} else if testkeys.Opens(t, only, ring) {
+			ids = append(ids, k.ID)
+		}
 	}
-	writeFile(t, path, data)
+	if got := *s.ids.Load(); !slices.Equal(got, ids) {
+		t.Errorf("the server shows keys %v, the ring in force is %v", got, ids)
+	}
+	return ids
 }
 
 var bump time.Time
@@ -129,7 +149,7 @@ func TestFailedReloadKeepsKeys(t *testing.T) {
 		if err := s.reload(); err == nil {
 			t.Errorf("%s: reload succeeded", name)
 		}
-		if ids := s.keys.Current().IDs(); len(ids) != 1 || ids[0] != "old" {
+		if ids := inForce(t, s); len(ids) != 1 || ids[0] != "old" {
 			t.Errorf("%s: keys in force %v, want [old]", name, ids)
 		}
 	}
@@ -154,7 +174,7 @@ func TestPollReloadsOnChange(t *testing.T) {
 	if !s.poll() {
 		t.Fatal("poll did not notice the changed file")
 	}
-	if ids := s.keys.Current().IDs(); len(ids) != 2 || ids[0] != "new" {
+	if ids := inForce(t, s); len(ids) != 2 || ids[0] != "new" {
 		t.Fatalf("after poll: keys %v, want [new old]", ids)
 	}
 	if s.poll() {
@@ -169,7 +189,7 @@ func TestPollReloadsOnChange(t *testing.T) {
 	if !s.poll() {
 		t.Fatal("poll did not notice the file coming back")
 	}
-	if ids := s.keys.Current().IDs(); len(ids) != 1 || ids[0] != "new" {
+	if ids := inForce(t, s); len(ids) != 1 || ids[0] != "new" {
 		t.Fatalf("after the file came back: keys %v, want [new]", ids)
 	}
 }
@@ -186,14 +206,14 @@ func TestWatch(t *testing.T) {
 	writeKeys(t, path, newKey, oldKey)
 	hup <- os.Interrupt // the value does not matter
 	tick <- time.Now()  // sent once watch is done with the signal
-	if ids := s.keys.Current().IDs(); ids[0] != "new" {
+	if ids := inForce(t, s); ids[0] != "new" {
 		t.Fatalf("after SIGHUP: keys %v, want new first", ids)
 	}
 
 	writeKeys(t, path, newKey)
 	tick <- time.Now()
 	hup <- os.Interrupt // a second send waits for the tick's reload
-	if ids := s.keys.Current().IDs(); len(ids) != 1 {
+	if ids := inForce(t, s); len(ids) != 1 {
 		t.Fatalf("after a tick: keys %v, want [new]", ids)
 	}
 	cancel()

@@ -2,7 +2,7 @@
 // API (payload format 2.0) that keeps a per-visitor counter in a sealed
 // session. There is no session store: the session travels in the event's
 // cookies array and comes back in the response's cookies array, through
-// Manager.LoadHeader and Manager.SaveLines, without net/http.
+// Manager.Load and Manager.Save, without net/http.
 //
 // Routes (configure them in the HTTP API):
 //
@@ -79,7 +79,7 @@ func newHandler(keys sealed.KeySource, logger *slog.Logger) (*handler, error) {
 	m, err := sealed.New(keys, &sealed.Options{
 		// API Gateway's limit for the request line and all headers is
 		// 10 KiB; this budget keeps the session's cookies within 8 KiB.
-		Budget: sealed.BudgetAPIGatewayHTTP,
+		Budget: sealed.BudgetAPIGatewayHTTP(),
 		Logger: logger,
 		// API Gateway serves https only, so the defaults fit: a Secure,
 		// HttpOnly, SameSite=Lax cookie named __Host-session.
@@ -105,9 +105,9 @@ func (h *handler) handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	}
 
 	// HTTP APIs (payload 2.0) put the Cookie header's pairs in Cookies,
-	// one "name=value" per element; LoadHeader takes them as they are.
+	// one "name=value" per element; Load takes them as they are.
 	// A missing, forged or expired cookie gives a new empty session.
-	s, err := h.m.LoadHeader(ctx, req.Cookies...)
+	s, err := h.m.Load(ctx, req.Cookies...)
 	if err != nil {
 		// Only ErrUnavailable, with a revocation list configured.
 		h.logger.Error("load session", "err", err)
@@ -134,9 +134,9 @@ func (h *handler) handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		body = map[string]int{"visits": n}
 	}
 
-	// SaveLines gives full Set-Cookie values, which an HTTP API sends as
+	// Save gives full Set-Cookie values, which an HTTP API sends as
 	// one Set-Cookie header each. None when nothing needs writing.
-	lines, err := h.m.SaveLines(ctx, s)
+	lines, err := h.m.Save(ctx, s)
 	if err != nil {
 		// ErrTooLarge or ErrUnavailable: nothing was saved and the client
 		// keeps its cookies.

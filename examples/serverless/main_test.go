@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/sealedgo/sealed"
+	"github.com/sealedgo/sealed/examples/internal/testkeys"
 )
 
 // event reads a recorded API Gateway HTTP API (payload 2.0) event.
@@ -28,13 +29,10 @@ func event(t *testing.T, name string) events.APIGatewayV2HTTPRequest {
 
 func testHandler(t *testing.T) *handler {
 	t.Helper()
-	jwks, err := sealed.MarshalJWKSet([]sealed.Key{sealed.GenerateKey("test")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	jwks := string(testkeys.JWKSet(t, sealed.GenerateKey("test")))
 	h, err := newHandlerFromEnv(func(k string) string {
 		if k == keysEnv {
-			return string(jwks)
+			return jwks
 		}
 		return ""
 	}, nil)

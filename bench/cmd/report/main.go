@@ -342,7 +342,7 @@ func Markdown(r *Results, load map[string]string) string {
 			}
 		}
 		if op == "Write" && r.hasLib(op, "sealed-load-write") {
-			w("\n¹ Not a target: sealed's whole read-modify-write in one op (`LoadHeader`, `Set(\"email\")`, `SaveLines`), where the sealed row starts from a session loaded beforehand with the timer stopped, as the peers start from their state in hand.\n")
+			w("\n¹ Not a target: sealed's whole read-modify-write in one op (`Load`, `Set(\"email\")`, `Save`), where the sealed row starts from a session loaded beforehand with the timer stopped, as the peers start from their state in hand.\n")
 		}
 		w("\n")
 	}
