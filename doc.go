@@ -1,12 +1,9 @@
 // Package sealed keeps web sessions entirely in the client's cookies,
-// encrypted and authenticated, so that a server needs no session store:
-// serverless handlers and multi-region deployments get sessions with
-// nothing but a key.
+// encrypted and authenticated, so that a server needs no session store.
 //
-// # Overview
-//
-// A Manager, built by New from a keyring and Options, loads a Session from
-// a request's cookies and saves it back:
+// Start here: build a [Manager] with [New] from a [Keyring], wrap your
+// handler in [Manager.Middleware], and read the request's [Session] with
+// [Manager.Session], [Get] and [Session.Set].
 //
 //	m, err := sealed.New(keys, nil) // nil options: secure defaults
 //	http.Handle("/", m.Middleware(app))
@@ -17,110 +14,63 @@
 //		s.Set("visits", n+1)
 //	}
 //
-// Without net/http (an AWS Lambda handler, say), Manager.Load and
-// Manager.Save (or LoadHeader and SaveLines) do the same on plain cookie
-// lists and Set-Cookie strings.
+// Without net/http (an AWS Lambda handler, a framework of its own),
+// [Manager.Load] reads a session from Cookie header values and
+// [Manager.Save] returns the Set-Cookie lines to send.
 //
 // # Sessions
 //
 // A session is a random 128-bit ID, a creation time, an optional subject
-// (whom it belongs to) and a map from string keys to values. Values are
-// stored as deterministic CBOR (RFC 8949 core deterministic encoding), so
-// equal state gives equal bytes, and read back with the typed Get[T]. Each
-// value is wrapped in a CBOR byte string, so opening a session indexes the
-// keys without walking the values; a value is checked (well formed, within
-// MaxDepth and MaxItems) and decoded only when its key is read.
+// (whom it belongs to), string keys mapped to values, and flash messages.
+// Values are stored as deterministic CBOR and read back with the typed
+// [Get]; only the key read is decoded, from a private copy, so nothing
+// returned aliases the session. The operations follow Pavex's session API:
+// [Session.Set], [Get], [Remove], [Session.Clear], [Session.CycleID] (new
+// ID, same state: call it at login) and [Session.Invalidate] (end it).
 //
-// The operations follow Pavex's session API: Set, Get, Remove, GetRaw and
-// RemoveRaw, Has, Keys, Clear (empty the state, keep the session), CycleID
-// (new ID, same state: call it at login) and Invalidate (end the
-// session). Flash messages are read once.
-//
-// Every change returns an error when it cannot take effect: ErrCommitted
-// once the response has started (or Save has run), so a logout or an ID
-// cycle placed after the first write is reported, not lost. What follows
-// Invalidate or CycleID in the same request never undoes them: a logout
-// page that shows its "logged out" flash still revokes the old ID and
-// replaces the old cookie.
-//
-// Cookies are written only when needed, as OCaml Webs does: a request that
-// only reads writes no Set-Cookie, except to push back the idle deadline
-// (at most once per RenewFraction of the IdleTimeout), to re-seal a
-// session opened under a retired key, or after CycleID. A new session that
-// nothing was written to sets no cookie. One more exception: when the
-// request's session was expired or revoked, its cookies are expired, so the
-// client stops presenting a dead session on every request. A cookie that
-// merely fails to open is left alone on reads (it may open again once a key
-// misconfiguration is fixed) and is replaced by the next write.
-//
-// # Memory
-//
-// A loaded session decrypts its cookie into memory of its own, and its
-// values stay there, undecoded, until Get asks for one; Get decodes a
-// private copy, with the session unlocked, so neither the session's bytes
-// nor anyone else's reach user code (an UnmarshalCBOR that keeps its
-// input, say), and a session kept after its request reads as before.
-// Saving builds the payload in pooled scratch, seals it in place and
-// encodes it straight into the Set-Cookie lines; the scratch is cleared
-// before it is reused.
+// A change that cannot take effect returns [ErrCommitted]; nothing done
+// after Invalidate or CycleID undoes them. Cookies are written only when
+// needed, as OCaml Webs does: after a change, to push back the idle
+// deadline, to re-seal under a new primary key, and to expire the cookies
+// of a session that was expired or revoked.
 //
 // # Security model
 //
 // The session is sealed with XChaCha20-Poly1305 under a key derived with
-// HKDF-SHA-256 from a 32-byte secret. The client can neither read nor
-// change it, nor move it to another cookie name or purpose: the name and
-// purpose are bound in as associated data. SPEC.md is the normative
-// description of the format, with golden vectors in testdata/vectors.
+// HKDF-SHA-256 from a 32-byte secret and [Options].Purpose; the cookie
+// name and the purpose are bound in as associated data. SPEC.md is the
+// normative description of the format, with golden vectors in
+// testdata/vectors. Timeouts are checked against times inside the seal.
 //
 // Bad input never hurts: a forged, truncated, expired, revoked or garbled
 // cookie yields a fresh, empty session and a debug log line, never an
-// error, a panic or a reason the client can see. Every failure to open is
-// the one error ErrInvalid. Nothing longer than the Budget allows a save to
-// write is decoded or decrypted.
+// error or a reason the client can see. Keys, cookie values and session
+// contents are never logged.
 //
-// Options.Purpose is bound into every seal: applications or environments
-// that share a key set (staging and production) give each their own, and
-// none opens the others' sessions.
-//
-// Timeouts are checked against times inside the seal (when the session
-// was created, and when it was last sealed), using the deadlines of the
-// current configuration, with a bounded clock skew.
-//
-// What a stateless session cannot do on its own: take a cookie back. A
-// copy of a cookie stays valid until it expires, so logout and CycleID
-// change only what an honest browser holds. An optional RevocationList
-// (MemoryRevocationList for one instance, the redisrevoke module for many)
-// makes them real, at the cost of one lookup per request that reads a
-// session. With one configured, the request fails closed when the list
-// cannot be asked (ErrUnavailable, answered with 503) unless
-// Options.RevocationFailOpen is set.
-//
-// Never logged by this package: keys, cookie values, session contents.
+// A stateless cookie cannot be taken back: a copy stays valid until it
+// expires. An optional [RevocationList] ([NewMemoryRevocationList] for one
+// instance, the redisrevoke module for many) makes logout and CycleID
+// real, at the cost of one lookup per request that reads a session.
 //
 // # Key rotation
 //
-// A Keyring holds keys in order: the first (primary) seals, all open, and
-// the key for opening is picked by the key id in the envelope, never by
-// trying each key. Keys come from a JWK Set (ParseJWKSet, KeyringFromFile,
-// KeyringFromEnv). A RotatingKeyring swaps the ring atomically while
-// requests are in flight. Rotating without logging anyone out takes three
-// deployments: add the new key second on every instance; then move it
-// first; then, after the AbsoluteTimeout, drop the old one. Sessions
-// opened under an old key are re-sealed under the primary as they come
-// in.
+// A [Keyring] holds keys in order: the first seals, all open, and the key
+// that opens a cookie is picked by the key id it carries. A
+// [RotatingKeyring] swaps rings while requests are in flight. Rotating
+// without logging anyone out takes three deployments: add the new key
+// second; move it first; after the AbsoluteTimeout, drop the old one.
 //
-// # Chunked cookies
+// # Cookies
 //
-// A sealed session that does not fit one cookie is split across NAME,
-// NAME.1, NAME.2, ..., each sized so that its whole Set-Cookie line, with
-// every attribute, is at most 4096 bytes: the limit of browsers and of
-// front ends like Google's, measured on the serialized line rather than
-// guessed. A Budget caps the total the session adds to the Cookie header;
-// presets fit nginx, API Gateway and 16 KiB front ends. A session over
-// budget is not saved: Save (or Manager.Commit) returns a *TooLargeError
-// (errors.Is ErrTooLarge) that says by how much, no Set-Cookie is sent and
-// the client keeps its previous cookies. A session that was saved under a
-// larger budget still opens; if only its renewal is due it is served
-// without one. When a session shrinks, chunks it no longer needs are
-// expired.
+// A session that does not fit one cookie is split across NAME, NAME.1, ...
+// within a [Budget]; one over budget is not saved ([*TooLargeError]), and
+// the client keeps its previous cookies.
+//
+// # Layers
+//
+// The package is the session layer: lifecycle, locking, middleware and
+// revocation. Below it, in internal packages entered once per direction:
+// internal/cookie (Cookie headers to chunks, chunks to Set-Cookie lines),
+// internal/b64 (the value encoding), internal/envelope (seal and open), and
+// internal/payload (the CBOR payload and its values).
 package sealed
