@@ -37,16 +37,16 @@ var (
 	largeBudget   = Budget{MaxBytes: 15360, MaxChunks: 8, MaxLineBytes: cookie.MaxLine}
 )
 
-// BudgetNginx is for nginx with its default large_client_header_buffers
+// BudgetNginx is the [Budget] for nginx with its default large_client_header_buffers
 // (8 KiB per request header line; a Cookie line of 8190 bytes measured
 // passing, 8200 rejected with 400). It leaves 1 KiB for other cookies.
 func BudgetNginx() Budget { return nginxBudget }
 
-// BudgetAPIGatewayHTTP is for AWS API Gateway HTTP APIs, whose request line
+// BudgetAPIGatewayHTTP is the [Budget] for AWS API Gateway HTTP APIs, whose request line
 // and headers together may not exceed 10240 bytes. It leaves 2 KiB.
 func BudgetAPIGatewayHTTP() Budget { return apiGWBudget }
 
-// BudgetLarge is for front ends that allow 16 KiB per header: AWS ALB
+// BudgetLarge is the [Budget] for front ends that allow 16 KiB per header: AWS ALB
 // (64 KiB for all headers), Cloudflare (32 KiB in all) and Vercel.
 func BudgetLarge() Budget { return largeBudget }
 

@@ -1,9 +1,8 @@
 // Package sealed keeps web sessions entirely in the client's cookies,
 // encrypted and authenticated, so that a server needs no session store.
 //
-// Start here: build a [Manager] with [New] from a [Keyring], wrap your
-// handler in [Manager.Middleware], and read the request's [Session] with
-// [Manager.Session], [Get] and [Session.Set].
+// Start here: [New] makes a [Manager] from a [Keyring]; wrap your handler
+// in [Manager.Middleware] and use [Manager.Session], [Get] and [Session.Set].
 //
 //	m, err := sealed.New(keys, nil) // nil options: secure defaults
 //	http.Handle("/", m.Middleware(app))
@@ -36,11 +35,9 @@
 //
 // # Security model
 //
-// The session is sealed with XChaCha20-Poly1305 under a key derived with
-// HKDF-SHA-256 from a 32-byte secret and [Options].Purpose; the cookie
-// name and the purpose are bound in as associated data. SPEC.md is the
-// normative description of the format, with golden vectors in
-// testdata/vectors. Timeouts are checked against times inside the seal.
+// The session is sealed with XChaCha20-Poly1305 under a key derived from a
+// 32-byte secret and [Options].Purpose, with the cookie name and purpose as
+// associated data; SPEC.md is the normative format, with golden vectors.
 //
 // Bad input never hurts: a forged, truncated, expired, revoked or garbled
 // cookie yields a fresh, empty session and a debug log line, never an

@@ -68,12 +68,10 @@ type Options struct {
 	// Partitioned adds the Partitioned attribute (CHIPS), for sessions in
 	// third-party iframes. Default false. Requires Secure.
 	Partitioned bool
-	// Purpose is bound into every seal (key derivation and associated
-	// data): a session sealed for one purpose never opens under another.
-	// Give each application or environment that shares a key set its own
-	// ("shop-staging", "shop-production"), so that a staging cookie, where
-	// anyone may be admin, is worthless in production. Default "session".
-	// At most 255 bytes of UTF-8.
+	// Purpose is bound into every seal: a session sealed for one purpose
+	// never opens under another. Give each application or environment that
+	// shares keys its own ("shop-staging", "shop-production"). Default
+	// "session"; at most 255 bytes of UTF-8.
 	Purpose string
 
 	// IdleTimeout ends a session not sealed again for this long. Default
@@ -86,10 +84,9 @@ type Options struct {
 	// future and to a login right after "log out everywhere", for fleets
 	// whose clocks disagree. Default 1 minute; at most 1 hour.
 	ClockSkew time.Duration
-	// RenewFraction sets when an unchanged session is sealed again to
-	// push its idle deadline back: once this fraction of IdleTimeout has
-	// passed since it was last sealed. Default 0.25, so a session is never
-	// ended by idleness in less than 75% of IdleTimeout. Must be in (0, 1].
+	// RenewFraction is how much of IdleTimeout passes before an unchanged
+	// session is sealed again to push its idle deadline back. Default
+	// 0.25; must be in (0, 1].
 	RenewFraction float64
 
 	// Budget bounds the session's cookies. Default: the zero [Budget],
@@ -111,18 +108,16 @@ type Options struct {
 	// Default 1 second; at most 1 minute.
 	RevocationTimeout time.Duration
 
-	// ErrorHandler is called by the middleware, before any header is
+	// ErrorHandler answers, in the middleware and before any header is
 	// written, when the session cannot be loaded ([ErrUnavailable]) or
-	// saved ([ErrTooLarge], ErrUnavailable, ...). If it writes a response, the
-	// handler's own response is discarded, and the response is sent with
-	// "Cache-Control: no-store" whatever the handler had set. It is called
-	// with no lock held: it may call [Manager.Session] or [Manager.Commit]
-	// (which then returns err). Default: 503 for ErrUnavailable, 500
-	// otherwise. Errors are logged either way.
+	// saved ([ErrTooLarge], ...). What it writes replaces the handler's
+	// response, with "Cache-Control: no-store". It runs with no lock held
+	// and may call [Manager.Session] or [Manager.Commit]. Default: 503 for
+	// ErrUnavailable, 500 otherwise. Errors are logged either way.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 	// Logger receives errors, warnings and debug lines (why a cookie was
-	// rejected). It never receives keys, cookie values or session
-	// contents. Default slog.Default().
+	// rejected), never keys, cookie values or session contents. Default
+	// slog.Default().
 	Logger *slog.Logger
 	// Now is the clock, for timeouts and for the lifetimes of revocation
 	// entries. Default time.Now.
@@ -148,8 +143,8 @@ type Manager struct {
 	now          func() time.Time
 }
 
-// New returns a Manager that seals with keys. A nil opts means all
-// defaults. Misconfiguration is an error that names the field.
+// New returns a [Manager] that seals with keys. A nil opts means all
+// defaults ([Options]). Misconfiguration is an error that names the field.
 func New(keys KeySource, opts *Options) (*Manager, error) {
 	if keys == nil {
 		return nil, errors.New("sealed: New: keys is nil")
@@ -483,21 +478,18 @@ func (m *Manager) absoluteLeft(now time.Time, created int64) time.Duration {
 
 // Load reads the session from Cookie header values, for code that has no
 // http.Handler to wrap: each value is one header line ("a=1; b=2") or one
-// "name=value" pair, as in the cookies of an API Gateway HTTP API (v2)
-// event. Like the middleware it never fails on bad input: a missing,
-// invalid, expired or revoked session gives a new empty one. The only
-// error is [ErrUnavailable].
+// "name=value" pair, as in an API Gateway HTTP API (v2) event. Bad input
+// gives a new empty session; the only error is [ErrUnavailable].
 func (m *Manager) Load(ctx context.Context, cookieHeader ...string) (*Session, error) {
 	return m.load(ctx, cookieHeader)
 }
 
-// Save returns the Set-Cookie header values for s (each one
-// (*http.Cookie).String() of the cookie it sets): none when nothing
-// changed, the session's chunks when it did, and deletions for chunks the
-// client no longer needs. On error ([ErrTooLarge], [ErrUnavailable]) it
-// returns none and revokes nothing: send none and the client keeps its
-// previous session. After a successful Save the session is committed;
-// further changes are refused with [ErrCommitted].
+// Save returns the Set-Cookie header values for s, each as
+// (*http.Cookie).String() writes it: none when nothing needs writing, else
+// the session's chunks and deletions of chunks the client no longer needs.
+// On error ([ErrTooLarge], [ErrUnavailable]) it returns none and revokes
+// nothing, so the client keeps its previous session. After a successful
+// Save, changes are refused with [ErrCommitted].
 func (m *Manager) Save(ctx context.Context, s *Session) ([]string, error) {
 	return m.save(ctx, s)
 }

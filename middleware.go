@@ -25,15 +25,11 @@ var errReplaced = errors.New("sealed: response replaced by the session error han
 //   - Loading is lazy: nothing is parsed or decrypted unless the handler
 //     calls [Manager.Session].
 //   - Cookies are written just before the first WriteHeader, Write or
-//     Flush, or when the handler returns, and only when the session needs
-//     writing (see the package documentation). A handler that flushes
-//     early keeps its session.
-//   - The writer passed to next implements http.Flusher and
-//     http.Hijacker and has Unwrap, so http.ResponseController works. A
-//     hijack that fails (HTTP/2) leaves the session to the response.
-//   - Every response whose handler loaded the session gets "Vary: Cookie",
-//     so that no shared cache serves one user's page to another; those
-//     that set session cookies also get `Cache-Control: no-cache="Set-Cookie"`.
+//     Flush, or when the handler returns, and only when needed.
+//   - The writer passed to next has Flush, Hijack and Unwrap, so
+//     http.ResponseController works.
+//   - A response whose handler loaded the session gets "Vary: Cookie"; one
+//     that sets cookies also gets `Cache-Control: no-cache="Set-Cookie"`.
 //   - If the session cannot be loaded or saved, [Options].ErrorHandler
 //     answers instead (by default 503 or 500, with "Cache-Control:
 //     no-store"), and the client's cookies are left as they were.
@@ -120,9 +116,9 @@ func (m *Manager) state(r *http.Request) *sessionWriter {
 }
 
 // Session returns the request's session, loading it on first use. It
-// returns ErrNoMiddleware if r did not pass through m.Middleware, and
-// ErrUnavailable if the revocation list could not be asked (the middleware
-// then answers 503 on its own; the handler should just return).
+// returns [ErrNoMiddleware] if r did not pass through [Manager.Middleware],
+// and [ErrUnavailable] if the revocation list could not be asked (the
+// middleware then answers 503 on its own; the handler should just return).
 func (m *Manager) Session(r *http.Request) (*Session, error) {
 	sw := m.state(r)
 	if sw == nil {
@@ -154,11 +150,10 @@ func (m *Manager) Session(r *http.Request) (*Session, error) {
 
 // Commit saves the session now, before the response is written, and
 // returns the error instead of passing it to the error handler: the way to
-// react to ErrTooLarge (tell the user, undo the change). On error the
-// session stays open for changes and is saved again when the response
-// starts. After a successful Commit, changes are refused with
-// ErrCommitted. Calling Commit again does nothing and returns nil, or,
-// once the error handler has answered, the error it answered.
+// react to [ErrTooLarge] (tell the user, undo the change). On error the
+// session stays open and is saved again when the response starts; after
+// success, changes are refused with [ErrCommitted]. Calling Commit again
+// returns nil, or the error the error handler answered.
 func (m *Manager) Commit(r *http.Request) error {
 	sw := m.state(r)
 	if sw == nil {

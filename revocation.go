@@ -92,7 +92,7 @@ func (m *Manager) loginRevoked(ctx context.Context, d *payload.State) (bool, err
 // RevokeSubject ends every existing session whose subject is subject
 // ("log out everywhere"): sessions created before now are refused from the
 // next request on. A login after the call, on any server whose clock is
-// within ClockSkew, is not affected. It needs Options.Revocation.
+// within ClockSkew, is not affected. It needs [Options].Revocation.
 func (m *Manager) RevokeSubject(ctx context.Context, subject string) error {
 	if m.revocation == nil {
 		return errNoRevocation

@@ -100,12 +100,10 @@ func (s *Session) SetSubject(subject string) error {
 }
 
 // Get reads key into a T. It returns ok=false and no error when the key is
-// absent, and an error when the stored value does not decode as a T. Each
-// call decodes a private copy of the stored bytes with the session
-// unlocked, so the result never aliases the session and a type's own
-// UnmarshalCBOR may keep its input or call the session: change the result
-// and Set it back to store the change. Get[cbor.RawMessage] returns the
-// encoded value as it is stored.
+// absent, and an error when the stored value does not decode as a T. It
+// decodes a private copy with the session unlocked: the result never
+// aliases the session (change it and [Session.Set] it back to store the
+// change). Get[cbor.RawMessage] returns the value's CBOR as stored.
 func Get[T any](s *Session, key string) (value T, ok bool, err error) {
 	s.mu.Lock()
 	i, ok := s.d.Find(key)
