@@ -6,7 +6,6 @@ package sealed_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"net/http"
@@ -23,28 +22,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// ckHex returns n random hex digits: a value that does not compress.
-func ckHex(n int) string {
-	b := make([]byte, (n+1)/2)
-	rand.Read(b)
-	return hex.EncodeToString(b)[:n]
-}
-
-// ckPairs is what a browser sends back after the Set-Cookie lines: the
-// "name=value" of each cookie not being deleted.
-func ckPairs(t testing.TB, lines []string) []string {
-	t.Helper()
-	var out []string
-	for _, l := range lines {
-		c, err := http.ParseSetCookie(l)
-		require.NoError(t, err, l)
-		if c.MaxAge >= 0 {
-			out = append(out, c.Name+"="+c.Value)
-		}
-	}
-	return out
-}
 
 func ckNew(t testing.TB, m *sealed.Manager) *sealed.Session {
 	t.Helper()
@@ -68,7 +45,7 @@ func TestLinesMeasuredOnSerializedCookie(t *testing.T) {
 	} {
 		m := sealed.NewTestManager(t, nil, o)
 		s := ckNew(t, m)
-		require.NoError(t, s.Set("big", ckHex(4000)))
+		require.NoError(t, s.Set("big", e2eHex(2000)))
 		lines, err := m.Save(ctx, s)
 		require.NoError(t, err)
 		require.Greater(t, len(lines), 1)
@@ -80,7 +57,7 @@ func TestLinesMeasuredOnSerializedCookie(t *testing.T) {
 			assert.Equal(t, line, c.String(), "line %d", i)
 			assert.True(t, c.HttpOnly)
 		}
-		loaded, err := m.Load(ctx, ckPairs(t, lines)...)
+		loaded, err := m.Load(ctx, cookiePairs(lines)...)
 		require.NoError(t, err)
 		assert.False(t, loaded.IsNew())
 		got, ok, err := sealed.Get[string](loaded, "big")
@@ -96,12 +73,12 @@ func TestShrinkExpiresStaleChunks(t *testing.T) {
 	ctx := context.Background()
 	m := sealed.NewTestManager(t, nil, &sealed.Options{Budget: sealed.BudgetLarge(), Now: sealed.NewClock(time.Time{}).Now})
 	s := ckNew(t, m)
-	require.NoError(t, s.Set("big", ckHex(9000)))
+	require.NoError(t, s.Set("big", e2eHex(4500)))
 	big, err := m.Save(ctx, s)
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, len(big), 3)
 
-	s, err = m.Load(ctx, ckPairs(t, big)...)
+	s, err = m.Load(ctx, cookiePairs(big)...)
 	require.NoError(t, err)
 	require.False(t, s.IsNew())
 	_, _, err = sealed.Remove[cbor.RawMessage](s, "big")
@@ -121,7 +98,7 @@ func TestShrinkExpiresStaleChunks(t *testing.T) {
 		assert.Equal(t, -1, c.MaxAge, "stale chunk %s must be expired", c.Name)
 		assert.Contains(t, line, "Max-Age=0")
 	}
-	s, err = m.Load(ctx, ckPairs(t, out)...)
+	s, err = m.Load(ctx, cookiePairs(out)...)
 	require.NoError(t, err)
 	assert.False(t, s.IsNew())
 	assert.Equal(t, []string{"small"}, s.Keys())
@@ -135,11 +112,11 @@ func TestTooLargeWritesNothing(t *testing.T) {
 	first, err := m.Save(ctx, s)
 	require.NoError(t, err)
 
-	s, err = m.Load(ctx, ckPairs(t, first)...)
+	s, err = m.Load(ctx, cookiePairs(first)...)
 	require.NoError(t, err)
 	require.False(t, s.IsNew())
 	require.NoError(t, s.CycleID())
-	require.NoError(t, s.Set("huge", ckHex(20000)))
+	require.NoError(t, s.Set("huge", e2eHex(10000)))
 	out, err := m.Save(ctx, s)
 	assert.ErrorIs(t, err, sealed.ErrTooLarge)
 	assert.Nil(t, out)

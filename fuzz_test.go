@@ -10,13 +10,10 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -27,27 +24,10 @@ import (
 	"github.com/sealedgo/sealed"
 	"github.com/sealedgo/sealed/internal/cookie"
 	"github.com/sealedgo/sealed/internal/envelope"
+	"github.com/sealedgo/sealed/internal/fuzzseed"
 	"github.com/sealedgo/sealed/internal/payload"
 	"github.com/stretchr/testify/require"
 )
-
-// fzRequireCorpus fails the target when its committed seed corpus is
-// missing or empty, so that a lost or renamed directory cannot leave a
-// target fuzzing from nothing. It must run before f.Fuzz.
-func fzRequireCorpus(f *testing.F) {
-	f.Helper()
-	dir := filepath.Join("testdata", "fuzz", f.Name())
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		f.Fatalf("seed corpus %s: %v (run: go run ./fuzz/gencorpus.go)", dir, err)
-	}
-	for _, e := range entries {
-		if e.Type().IsRegular() {
-			return
-		}
-	}
-	f.Fatalf("seed corpus %s has no files (run: go run ./fuzz/gencorpus.go)", dir)
-}
 
 // The cookie name and purpose of a secure Manager with default options.
 const (
@@ -55,34 +35,16 @@ const (
 	fzPurpose    = "session"
 )
 
-// fzGoldenKeys returns the golden vectors' keys, the primary first: the
-// keys gencorpus.go seals the seeds with.
-func fzGoldenKeys(tb testing.TB) []sealed.Key {
+// fzKeys returns the golden vectors' keys (fuzzseed.GoldenKeys), the
+// primary first: the keys gencorpus.go seals the seeds with.
+func fzKeys(tb testing.TB) []sealed.Key {
 	tb.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "vectors", "01-ok-primary.json"))
-	require.NoError(tb, err)
-	var v struct {
-		Keys []struct {
-			KID    string `json:"kid"`
-			Secret string `json:"secret_hex"`
-		} `json:"keys"`
-	}
-	require.NoError(tb, json.Unmarshal(data, &v))
-	require.Len(tb, v.Keys, 2)
-	keys := make([]sealed.Key, len(v.Keys))
-	for i, k := range v.Keys {
-		secret, err := hex.DecodeString(k.Secret)
-		require.NoError(tb, err)
-		keys[i] = sealed.Key{ID: k.KID, Secret: secret}
+	ids, secrets := fuzzseed.GoldenKeys(tb)
+	keys := make([]sealed.Key, len(ids))
+	for i := range ids {
+		keys[i] = sealed.Key{ID: ids[i], Secret: secrets[i]}
 	}
 	return keys
-}
-
-func fzKeyring(tb testing.TB, keys ...sealed.Key) *sealed.Keyring {
-	tb.Helper()
-	r, err := sealed.NewKeyring(keys...)
-	require.NoError(tb, err)
-	return r
 }
 
 // fzManager returns a secure manager whose clock stands still at now.
@@ -92,22 +54,12 @@ func fzManager(tb testing.TB, ring *sealed.Keyring, o sealed.Options, now time.T
 	return sealed.NewTestManager(tb, ring, &o)
 }
 
-// fzChunkName is the cookie name of chunk i (SPEC.md "Chunked cookies").
-func fzChunkName(i int) string {
-	if i == 0 {
-		return fzCookieName
-	}
-	return fzCookieName + "." + strconv.Itoa(i)
-}
-
-type fzCookie struct{ name, value string }
-
 // fzSetCookies checks Set-Cookie lines (each at most 4096 bytes, as SPEC.md
 // requires) and returns the cookies a browser would then send: every one
 // that is not expired.
-func fzSetCookies(t *testing.T, lines []string) []fzCookie {
+func fzSetCookies(t *testing.T, lines []string) []*http.Cookie {
 	t.Helper()
-	var out []fzCookie
+	var out []*http.Cookie
 	for _, line := range lines {
 		require.LessOrEqual(t, len(line), 4096, "Set-Cookie line over 4096 bytes")
 		c, err := http.ParseSetCookie(line)
@@ -116,17 +68,9 @@ func fzSetCookies(t *testing.T, lines []string) []fzCookie {
 			continue
 		}
 		require.Positive(t, c.MaxAge)
-		out = append(out, fzCookie{c.Name, c.Value})
+		out = append(out, c)
 	}
 	return out
-}
-
-func fzHeader(cookies []fzCookie) string {
-	pairs := make([]string, len(cookies))
-	for i, c := range cookies {
-		pairs[i] = c.name + "=" + c.value
-	}
-	return strings.Join(pairs, "; ")
 }
 
 // fzFlashes reads and removes s's flash messages, which a session not yet
@@ -188,100 +132,9 @@ func fzRequireState(t *testing.T, want fzState, s *sealed.Session) {
 }
 
 // ---------------------------------------------------------------------------
-// Reference reader of SPEC.md "Chunked cookies / Reading", for the
-// middleware's requests.
-
-// fzRefChunkIndex gives the chunk index of a cookie name: 0 for the name
-// itself, i for name + "." + decimal(i) with 1 <= i <= 31 and no leading
-// zero, and -1 for any other name.
-func fzRefChunkIndex(cname string) int {
-	rest, ok := strings.CutPrefix(cname, fzCookieName)
-	if !ok {
-		return -1
-	}
-	if rest == "" {
-		return 0
-	}
-	digits, ok := strings.CutPrefix(rest, ".")
-	if !ok || digits == "" || len(digits) > 2 || digits[0] == '0' {
-		return -1
-	}
-	i, err := strconv.Atoi(digits)
-	if err != nil || i < 1 || i > 31 || strconv.Itoa(i) != digits {
-		return -1
-	}
-	return i
-}
-
-// fzRefSplitHeader splits Cookie header lines into name=value pairs the
-// way servers read them (RFC 6265 section 5.4, as net/http does), keeping
-// names and values as they are.
-func fzRefSplitHeader(lines []string) []fzCookie {
-	var out []fzCookie
-	for _, line := range lines {
-		for _, part := range strings.Split(line, ";") {
-			part = strings.Trim(part, " \t\r\n")
-			name, value, ok := strings.Cut(part, "=")
-			if ok {
-				out = append(out, fzCookie{name, value})
-			}
-		}
-	}
-	return out
-}
-
-// fzRefJoin returns the sealed value the cookies carry, and which chunk
-// indexes were present.
-func fzRefJoin(cookies []fzCookie, maxChunks int) (sealedValue string, present uint32, ok bool) {
-	var vals [32]string
-	dup := false
-	for _, c := range cookies {
-		i := fzRefChunkIndex(c.name)
-		if i < 0 {
-			continue
-		}
-		if present&(1<<i) != 0 {
-			dup = true
-		}
-		present |= 1 << i
-		vals[i] = c.value
-	}
-	if dup || present&1 == 0 {
-		return "", present, false
-	}
-	n, first := 1, vals[0]
-	if count, rest, found := strings.Cut(first, "."); found {
-		if count == "" || count[0] < '1' || count[0] > '9' || len(count) > 2 {
-			return "", present, false
-		}
-		for _, c := range []byte(count) {
-			if c < '0' || c > '9' {
-				return "", present, false
-			}
-		}
-		n, _ = strconv.Atoi(count)
-		if n < 2 {
-			return "", present, false
-		}
-		first = rest
-	}
-	if n > maxChunks {
-		return "", present, false
-	}
-	parts := []string{first}
-	for i := 1; i < n; i++ {
-		if present&(1<<i) == 0 {
-			return "", present, false
-		}
-		parts = append(parts, vals[i])
-	}
-	for _, p := range parts[:n-1] {
-		if len(p)%4 != 0 {
-			return "", present, false
-		}
-	}
-	return strings.Join(parts, ""), present, true
-}
+// Reference rules. The reader of SPEC.md "Chunked cookies / Reading", for
+// the middleware's requests, is fuzzseed.RefJoin, shared with
+// internal/cookie's FuzzChunks.
 
 // fzRefTimesOK applies SPEC.md's "Times" rules for a value sealed at iat
 // and read at now with the given timeouts and a skew of one minute (the
@@ -335,9 +188,9 @@ func fzMakePool(tb testing.TB, keys []sealed.Key, now time.Time) []fzPoolSession
 	ctx := context.Background()
 	var pool []fzPoolSession
 	for i, size := range append(append([]int(nil), fzPoolSizes...), fzPoolSizes[1]) {
-		ring := fzKeyring(tb, keys...)
+		ring := keyringOf(tb, keys...)
 		if i == len(fzPoolSizes) {
-			ring = fzKeyring(tb, keys[1], keys[0])
+			ring = keyringOf(tb, keys[1], keys[0])
 		}
 		m := fzManager(tb, ring, sealed.Options{}, now)
 		s, err := m.Load(ctx)
@@ -350,7 +203,7 @@ func fzMakePool(tb testing.TB, keys []sealed.Key, now time.Time) []fzPoolSession
 		for j, line := range lines {
 			c, err := http.ParseSetCookie(line)
 			require.NoError(tb, err)
-			require.Equal(tb, fzChunkName(j), c.Name)
+			require.Equal(tb, fuzzseed.RefChunkName(fzCookieName, j), c.Name)
 			p.chunks = append(p.chunks, c.Value)
 		}
 		pool = append(pool, p)
@@ -399,9 +252,9 @@ func fzExpandHeader(h string, pool []fzPoolSession) string {
 // must load the changed session, and every chunk the client sent beyond
 // them must be expired (all of them, after Invalidate).
 func FuzzMiddleware(f *testing.F) {
-	fzRequireCorpus(f)
-	keys := fzGoldenKeys(f)
-	m := fzManager(f, fzKeyring(f, keys...), sealed.Options{}, sealed.Epoch)
+	fuzzseed.RequireCorpus(f)
+	keys := fzKeys(f)
+	m := fzManager(f, keyringOf(f, keys...), sealed.Options{}, sealed.Epoch)
 	ctx := context.Background()
 	pool := fzMakePool(f, keys, sealed.Epoch)
 	bySealed := map[string]*fzPoolSession{}
@@ -420,7 +273,7 @@ func FuzzMiddleware(f *testing.F) {
 		if header != "" {
 			lines = strings.Split(header, "\n")
 		}
-		joined, present, ok := fzRefJoin(fzRefSplitHeader(lines), 8)
+		joined, _, present, ok := fuzzseed.RefJoin(fuzzseed.RefSplitHeader(lines), fzCookieName, 8)
 		want := bySealed[joined]
 		if !ok {
 			want = nil
@@ -477,7 +330,7 @@ func FuzzMiddleware(f *testing.F) {
 		for _, line := range set {
 			c, err := http.ParseSetCookie(line)
 			require.NoError(t, err)
-			require.GreaterOrEqual(t, fzRefChunkIndex(c.Name), 0, "Set-Cookie for %q", c.Name)
+			require.GreaterOrEqual(t, fuzzseed.RefChunkIndex(fzCookieName, c.Name), 0, "Set-Cookie for %q", c.Name)
 		}
 		next := fzSetCookies(t, set)
 
@@ -485,12 +338,12 @@ func FuzzMiddleware(f *testing.F) {
 		// Invalidate (with nothing written since) that is all of them.
 		kept := uint32(0)
 		for _, c := range next {
-			kept |= 1 << fzRefChunkIndex(c.name)
+			kept |= 1 << fuzzseed.RefChunkIndex(fzCookieName, c.Name)
 		}
 		expired := uint32(0)
 		for _, line := range set {
 			if c, _ := http.ParseSetCookie(line); c.MaxAge < 0 {
-				expired |= 1 << fzRefChunkIndex(c.Name)
+				expired |= 1 << fuzzseed.RefChunkIndex(fzCookieName, c.Name)
 			}
 		}
 		if len(next) > 0 {
@@ -503,7 +356,7 @@ func FuzzMiddleware(f *testing.F) {
 			return
 		}
 
-		s2, err := m.Load(ctx, fzHeader(next))
+		s2, err := m.Load(ctx, cookieHeader(next))
 		require.NoError(t, err)
 		require.False(t, s2.IsNew(), "the cookies the middleware set do not load")
 		switch op % 6 {
@@ -547,15 +400,15 @@ var fzLoadBudget = sealed.Budget{MaxBytes: 1 << 20, MaxChunks: 32, MaxLineBytes:
 // load again to the same state; a second renewal must give the same bytes
 // again.
 func FuzzLoad(f *testing.F) {
-	fzRequireCorpus(f)
-	keys := fzGoldenKeys(f)
-	ring := fzKeyring(f, keys...)
+	fuzzseed.RequireCorpus(f)
+	keys := fzKeys(f)
+	ring := keyringOf(f, keys...)
 	opts := sealed.Options{AbsoluteTimeout: fzLoadAbsolute, Budget: fzLoadBudget}
 	m := fzManager(f, ring, opts, sealed.Epoch)
 	// Past RenewFraction (1/4) of the 24 h idle timeout, and within it.
 	later := fzManager(f, ring, opts, sealed.Epoch.Add(7*time.Hour))
 	later2 := fzManager(f, ring, opts, sealed.Epoch.Add(14*time.Hour))
-	seal := fzSealer(f, keys)
+	seal := fzSealer(f)
 	ctx := context.Background()
 
 	f.Fuzz(func(t *testing.T, pt []byte) {
@@ -611,14 +464,9 @@ type fzSeal struct {
 	jar  *cookie.Jar
 }
 
-func fzSealer(tb testing.TB, keys []sealed.Key) *fzSeal {
+func fzSealer(tb testing.TB) *fzSeal {
 	tb.Helper()
-	ids := make([]string, len(keys))
-	secrets := make([][]byte, len(keys))
-	for i, k := range keys {
-		ids[i], secrets[i] = k.ID, k.Secret
-	}
-	ring, err := envelope.NewRing(ids, secrets)
+	ring, err := envelope.NewRing(fuzzseed.GoldenKeys(tb))
 	require.NoError(tb, err)
 	bind, err := envelope.Bind(fzCookieName, fzPurpose)
 	require.NoError(tb, err)
@@ -654,7 +502,7 @@ func (z *fzSeal) resave(t *testing.T, m *sealed.Manager, header string) (string,
 		return "", nil, err
 	}
 	require.NotEmpty(t, lines, "a session past its renewal point was not renewed")
-	next := fzHeader(fzSetCookies(t, lines))
+	next := cookieHeader(fzSetCookies(t, lines))
 	buf, _, reason := z.jar.Read([]string{next}, z.bind.Room())
 	require.Empty(t, reason, "the saved cookies do not reassemble")
 	pt, info, fail := z.bind.Open(z.ring, buf)
@@ -673,9 +521,9 @@ func (z *fzSeal) resave(t *testing.T, m *sealed.Manager, header string) (string,
 // sent as one Cookie header and as one "name=value" argument each, must
 // load back to the same session.
 func FuzzSave(f *testing.F) {
-	fzRequireCorpus(f)
-	keys := fzGoldenKeys(f)
-	large := fzManager(f, fzKeyring(f, keys...), sealed.Options{Budget: sealed.BudgetLarge()}, sealed.Epoch)
+	fuzzseed.RequireCorpus(f)
+	keys := fzKeys(f)
+	large := fzManager(f, keyringOf(f, keys...), sealed.Options{Budget: sealed.BudgetLarge()}, sealed.Epoch)
 	ctx := context.Background()
 
 	f.Fuzz(func(t *testing.T, size uint16, seed uint64, key string) {
@@ -708,21 +556,21 @@ func FuzzSave(f *testing.F) {
 		sent := fzSetCookies(t, lines)
 		require.Len(t, sent, len(lines), "a new session's save expires a cookie")
 		for i, c := range sent {
-			require.Equal(t, fzChunkName(i), c.name)
+			require.Equal(t, fuzzseed.RefChunkName(fzCookieName, i), c.Name)
 		}
 		if seed&1 != 0 && len(lines) < 32 {
-			sent = append(sent, fzCookie{fzChunkName(len(lines)), "c3RhbGU"})
+			sent = append(sent, &http.Cookie{Name: fuzzseed.RefChunkName(fzCookieName, len(lines)), Value: "c3RhbGU"})
 		}
 		if seed&2 != 0 {
-			sent = append(sent, fzCookie{"other", "x"})
+			sent = append(sent, &http.Cookie{Name: "other", Value: "x"})
 		}
 		rng.Shuffle(len(sent), func(i, j int) { sent[i], sent[j] = sent[j], sent[i] })
 		pairs := make([]string, len(sent))
 		for i, c := range sent {
-			pairs[i] = c.name + "=" + c.value
+			pairs[i] = c.Name + "=" + c.Value
 		}
 
-		for _, headers := range [][]string{pairs, {fzHeader(sent)}} {
+		for _, headers := range [][]string{pairs, {cookieHeader(sent)}} {
 			s2, err := large.Load(ctx, headers...)
 			require.NoError(t, err)
 			require.False(t, s2.IsNew(), "a saved session in %d chunks does not load back (key %q)", len(lines), key)

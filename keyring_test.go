@@ -26,7 +26,7 @@ func krSaved(t testing.TB, m *sealed.Manager) []string {
 	require.NoError(t, s.Set("v", "hello"))
 	lines, err := m.Save(ctx, s)
 	require.NoError(t, err)
-	return ckPairs(t, lines)
+	return cookiePairs(lines)
 }
 
 // krOpens reports whether m opens the cookie pairs as a session holding
@@ -43,12 +43,9 @@ func krOpens(t testing.TB, m *sealed.Manager, pairs []string) bool {
 	return ok && v == "hello"
 }
 
-func krManager(t testing.TB, keys sealed.KeySource) *sealed.Manager {
-	t.Helper()
-	return sealed.NewTestManager(t, keys, &sealed.Options{AllowInsecure: true})
-}
-
-func krRing(t testing.TB, keys ...sealed.Key) *sealed.Keyring {
+// keyringOf is sealed.NewKeyring of keys, which must be valid. The fuzz
+// targets (fuzz_test.go) use it too.
+func keyringOf(t testing.TB, keys ...sealed.Key) *sealed.Keyring {
 	t.Helper()
 	r, err := sealed.NewKeyring(keys...)
 	require.NoError(t, err)
@@ -100,7 +97,7 @@ func TestNewKeyringRejectsKeyIDCollision(t *testing.T) {
 
 func TestKeyringCopiesSecrets(t *testing.T) {
 	k := sealed.GenerateKey("k")
-	m := krManager(t, krRing(t, k))
+	m := newManager(t, keyringOf(t, k), sealed.Options{})
 	pairs := krSaved(t, m)
 	for i := range k.Secret {
 		k.Secret[i] = 0xff // the caller reuses its buffer
@@ -116,12 +113,12 @@ func TestParseKeyring(t *testing.T) {
 	require.NoError(t, err)
 	parsed, err := sealed.ParseKeyring(doc)
 	require.NoError(t, err)
-	m := krManager(t, parsed)
+	m := newManager(t, parsed, sealed.Options{})
 
 	pairs := krSaved(t, m)
-	assert.True(t, krOpens(t, krManager(t, krRing(t, primary)), pairs), "the first key seals")
-	assert.False(t, krOpens(t, krManager(t, krRing(t, older)), pairs))
-	assert.True(t, krOpens(t, m, krSaved(t, krManager(t, krRing(t, older)))), "every key opens")
+	assert.True(t, krOpens(t, newManager(t, keyringOf(t, primary), sealed.Options{}), pairs), "the first key seals")
+	assert.False(t, krOpens(t, newManager(t, keyringOf(t, older), sealed.Options{}), pairs))
+	assert.True(t, krOpens(t, m, krSaved(t, newManager(t, keyringOf(t, older), sealed.Options{}))), "every key opens")
 
 	_, err = sealed.ParseKeyring([]byte(`{"keys":[]}`))
 	assert.ErrorContains(t, err, "no keys")
@@ -147,7 +144,7 @@ func TestRotatingKeyringSwap(t *testing.T) {
 	h, err := sealed.NewRotatingKeyring(r1)
 	require.NoError(t, err)
 	assert.Same(t, r1, h.Current())
-	m := krManager(t, h)
+	m := newManager(t, h, sealed.Options{})
 	pairs := krSaved(t, m)
 
 	_, err = sealed.ParseKeyring([]byte(`{"keys": [`)) // a half-written file
@@ -164,8 +161,8 @@ func TestRotatingKeyringSwap(t *testing.T) {
 	lines, err := m.Save(ctx, s)
 	require.NoError(t, err)
 	require.NotEmpty(t, lines, "a session opened under a retired key is sealed again, unchanged")
-	nextOnly := krManager(t, krRing(t, next))
-	assert.True(t, krOpens(t, nextOnly, ckPairs(t, lines)), "sealed again under the new primary")
+	nextOnly := newManager(t, keyringOf(t, next), sealed.Options{})
+	assert.True(t, krOpens(t, nextOnly, cookiePairs(lines)), "sealed again under the new primary")
 	assert.False(t, krOpens(t, nextOnly, pairs))
 
 	_, err = sealed.NewRotatingKeyring(nil)
@@ -180,11 +177,11 @@ func TestRotatingKeyringSwap(t *testing.T) {
 func TestConcurrentRotation(t *testing.T) {
 	ctx := context.Background()
 	a, b, c := sealed.GenerateKey("a"), sealed.GenerateKey("b"), sealed.GenerateKey("c")
-	r1 := krRing(t, a, b)
-	r2 := krRing(t, b, a, c) // b promoted, a kept for opening
+	r1 := keyringOf(t, a, b)
+	r2 := keyringOf(t, b, a, c) // b promoted, a kept for opening
 	holder, err := sealed.NewRotatingKeyring(r1)
 	require.NoError(t, err)
-	m := krManager(t, holder)
+	m := newManager(t, holder, sealed.Options{})
 
 	var failures, ops atomic.Int64
 	stop := make(chan struct{})

@@ -10,33 +10,14 @@ import (
 	"encoding/base64"
 	"math/rand/v2"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/sealedgo/sealed/internal/envelope"
+	"github.com/sealedgo/sealed/internal/fuzzseed"
 	"github.com/stretchr/testify/require"
 )
-
-// fzRequireCorpus fails the target when its committed seed corpus is
-// missing or empty, so that a lost or renamed directory cannot leave a
-// target fuzzing from nothing. It must run before f.Fuzz.
-func fzRequireCorpus(f *testing.F) {
-	f.Helper()
-	dir := filepath.Join("testdata", "fuzz", f.Name())
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		f.Fatalf("seed corpus %s: %v (run: go run ./fuzz/gencorpus.go)", dir, err)
-	}
-	for _, e := range entries {
-		if e.Type().IsRegular() {
-			return
-		}
-	}
-	f.Fatalf("seed corpus %s has no files (run: go run ./fuzz/gencorpus.go)", dir)
-}
 
 // fzName is the session cookie's name in every jar here, the one a secure
 // Manager uses by default.
@@ -116,7 +97,7 @@ func fzMakePool(tb testing.TB, j *Jar) [][]string {
 		require.Nil(tb, tl)
 		for k, line := range lines {
 			name, value, _ := strings.Cut(fzPairOf(line), "=")
-			require.Equal(tb, fzRefChunkName(fzName, k), name)
+			require.Equal(tb, fuzzseed.RefChunkName(fzName, k), name)
 			pool[i] = append(pool[i], value)
 		}
 	}
@@ -128,133 +109,32 @@ func fzPairOf(line string) string {
 	return pair
 }
 
-type fzCookie struct{ name, value string }
-
 // fzDecodeCookies reads a cookie list from fuzz input, as records of four
 // bytes [name, kind, a, b] and, for a literal, the value: name chooses from
 // names (modulo); an even kind is a literal of a<<8|b bytes (cut short at
 // the end of the input), an odd kind is chunk b of pool envelope a (both
 // modulo).
-func fzDecodeCookies(data []byte, names []string, pool [][]string) []fzCookie {
-	var out []fzCookie
+func fzDecodeCookies(data []byte, names []string, pool [][]string) []fuzzseed.Cookie {
+	var out []fuzzseed.Cookie
 	for len(data) >= 4 {
 		name, kind, a, b := names[int(data[0])%len(names)], data[1], data[2], data[3]
 		data = data[4:]
 		if kind%2 == 1 {
 			chunks := pool[int(a)%len(pool)]
-			out = append(out, fzCookie{name, chunks[int(b)%len(chunks)]})
+			out = append(out, fuzzseed.Cookie{Name: name, Value: chunks[int(b)%len(chunks)]})
 			continue
 		}
 		n := min(int(a)<<8|int(b), len(data))
-		out = append(out, fzCookie{name, string(data[:n])})
+		out = append(out, fuzzseed.Cookie{Name: name, Value: string(data[:n])})
 		data = data[n:]
 	}
 	return out
 }
 
 // ---------------------------------------------------------------------------
-// Reference reader, written from SPEC.md "Chunked cookies / Reading".
-
-func fzRefChunkName(name string, i int) string {
-	if i == 0 {
-		return name
-	}
-	return name + "." + strconv.Itoa(i)
-}
-
-// fzRefChunkIndex gives the chunk index of a cookie name: 0 for name
-// itself, i for name + "." + decimal(i) with 1 <= i <= 31 and no leading
-// zero, and -1 for any other name.
-func fzRefChunkIndex(name, cname string) int {
-	rest, ok := strings.CutPrefix(cname, name)
-	if !ok {
-		return -1
-	}
-	if rest == "" {
-		return 0
-	}
-	digits, ok := strings.CutPrefix(rest, ".")
-	if !ok || digits == "" || len(digits) > 2 || digits[0] == '0' {
-		return -1
-	}
-	i, err := strconv.Atoi(digits)
-	if err != nil || i < 1 || i > 31 || strconv.Itoa(i) != digits {
-		return -1
-	}
-	return i
-}
-
-// fzRefSplitHeader splits Cookie header lines into name=value pairs the
-// way servers read them (RFC 6265 section 5.4, as net/http does): pairs
-// separated by ";", optional whitespace trimmed, pairs without "="
-// skipped. Unlike net/http it keeps names and values as they are (no quote
-// stripping, no validation), which is what the session layer relies on.
-func fzRefSplitHeader(lines []string) []fzCookie {
-	var out []fzCookie
-	for _, line := range lines {
-		for _, part := range strings.Split(line, ";") {
-			part = strings.Trim(part, " \t\r\n")
-			name, value, ok := strings.Cut(part, "=")
-			if ok {
-				out = append(out, fzCookie{name, value})
-			}
-		}
-	}
-	return out
-}
-
-// fzRefJoin returns the sealed value the cookies carry, its number of
-// chunks, and which chunk indexes were present.
-func fzRefJoin(cookies []fzCookie, name string, maxChunks int) (sealed string, n int, present uint32, ok bool) {
-	var vals [32]string
-	dup := false
-	for _, c := range cookies {
-		i := fzRefChunkIndex(name, c.name)
-		if i < 0 {
-			continue
-		}
-		if present&(1<<i) != 0 {
-			dup = true
-		}
-		present |= 1 << i
-		vals[i] = c.value
-	}
-	if dup || present&1 == 0 {
-		return "", 0, present, false
-	}
-	n, first := 1, vals[0]
-	if count, rest, found := strings.Cut(first, "."); found {
-		if count == "" || count[0] < '1' || count[0] > '9' || len(count) > 2 {
-			return "", 0, present, false
-		}
-		for _, c := range []byte(count) {
-			if c < '0' || c > '9' {
-				return "", 0, present, false
-			}
-		}
-		n, _ = strconv.Atoi(count)
-		if n < 2 {
-			return "", 0, present, false
-		}
-		first = rest
-	}
-	if n > maxChunks {
-		return "", 0, present, false
-	}
-	parts := []string{first}
-	for i := 1; i < n; i++ {
-		if present&(1<<i) == 0 {
-			return "", 0, present, false
-		}
-		parts = append(parts, vals[i])
-	}
-	for _, p := range parts[:n-1] {
-		if len(p)%4 != 0 {
-			return "", 0, present, false
-		}
-	}
-	return strings.Join(parts, ""), n, present, true
-}
+// Reference reader, written from SPEC.md "Chunked cookies / Reading"
+// (fuzzseed.RefJoin, shared with the root package's FuzzMiddleware), then
+// the budget and the encoding.
 
 type fzRefReadResult struct {
 	ok      bool // a value was read: env
@@ -269,7 +149,7 @@ type fzRefReadResult struct {
 // bytes) and strict unpadded base64url.
 func fzRefRead(lines []string, b Budget, maxDecoded int) fzRefReadResult {
 	var r fzRefReadResult
-	sealed, n, present, ok := fzRefJoin(fzRefSplitHeader(lines), fzName, b.MaxChunks)
+	sealed, n, present, ok := fuzzseed.RefJoin(fuzzseed.RefSplitHeader(lines), fzName, b.MaxChunks)
 	r.present = present
 	switch {
 	case present == 0:
@@ -318,7 +198,7 @@ func fzRefRead(lines []string, b Budget, maxDecoded int) fzRefReadResult {
 // (by the input's seed) and mixed with a stale chunk and a foreign cookie,
 // must read back to the envelope.
 func FuzzChunks(f *testing.F) {
-	fzRequireCorpus(f)
+	fuzzseed.RequireCorpus(f)
 	wide, narrow, large := fzJar(f, fzWide), fzJar(f, fzNarrow), fzJar(f, fzLarge)
 	names := fzChunkNames(fzName)
 	pool := fzMakePool(f, wide)
@@ -331,7 +211,7 @@ func FuzzChunks(f *testing.F) {
 		cookies := fzDecodeCookies(data, names, pool)
 		pairs := make([]string, len(cookies))
 		for i, c := range cookies {
-			pairs[i] = c.name + "=" + c.value
+			pairs[i] = c.Name + "=" + c.Value
 		}
 		for _, j := range []struct {
 			jar *Jar
@@ -360,7 +240,7 @@ func FuzzChunks(f *testing.F) {
 			// count and separators take it over MaxBytes.
 			overhead := len("8.") + 2*7
 			for i := range 8 {
-				overhead += len(fzRefChunkName(fzName, i)) + 1
+				overhead += len(fuzzseed.RefChunkName(fzName, i)) + 1
 			}
 			require.Greater(t, len(encoded)+overhead, fzLarge.MaxBytes, "a value that fits was refused: %+v", *tl)
 			return
@@ -370,14 +250,14 @@ func FuzzChunks(f *testing.F) {
 			c.Path, c.HttpOnly, c.Secure, c.SameSite = "/", true, true, http.SameSiteLaxMode
 			return c.String()
 		}
-		var chunks []fzCookie
+		var chunks []fuzzseed.Cookie
 		for len(chunks) < len(lines) {
 			c, err := http.ParseSetCookie(lines[len(chunks)])
 			require.NoError(t, err)
 			if c.MaxAge < 0 {
 				break
 			}
-			chunks = append(chunks, fzCookie{c.Name, c.Value})
+			chunks = append(chunks, fuzzseed.Cookie{Name: c.Name, Value: c.Value})
 		}
 		n := len(chunks)
 		require.True(t, n >= 1 && n <= fzLarge.MaxChunks, "%d chunks", n)
@@ -386,10 +266,10 @@ func FuzzChunks(f *testing.F) {
 		for i, c := range chunks {
 			line := lines[i]
 			require.LessOrEqual(t, len(line), MaxLine, "Set-Cookie line over 4096 bytes")
-			require.Equal(t, attrs(&http.Cookie{Name: c.name, Value: c.value, MaxAge: maxAge}), line)
-			require.Equal(t, fzRefChunkName(fzName, i), c.name)
-			reqBytes += len(c.name) + 1 + len(c.value)
-			v := c.value
+			require.Equal(t, attrs(&http.Cookie{Name: c.Name, Value: c.Value, MaxAge: maxAge}), line)
+			require.Equal(t, fuzzseed.RefChunkName(fzName, i), c.Name)
+			reqBytes += len(c.Name) + 1 + len(c.Value)
+			v := c.Value
 			if i == 0 && n > 1 {
 				prefix := strconv.Itoa(n) + "."
 				require.True(t, strings.HasPrefix(v, prefix), "first chunk %q... lacks the count", v[:min(8, len(v))])
@@ -407,32 +287,32 @@ func FuzzChunks(f *testing.F) {
 		var deletions []string
 		for i := n; i < MaxChunks; i++ {
 			if held&(1<<i) != 0 {
-				deletions = append(deletions, attrs(&http.Cookie{Name: fzRefChunkName(fzName, i), MaxAge: -1}))
+				deletions = append(deletions, attrs(&http.Cookie{Name: fuzzseed.RefChunkName(fzName, i), MaxAge: -1}))
 			}
 		}
 		require.Equal(t, deletions, lines[n:], "stale chunks not expired as they should be")
 		var all []string
 		for i := range MaxChunks {
 			if held&(1<<i) != 0 {
-				all = append(all, attrs(&http.Cookie{Name: fzRefChunkName(fzName, i), MaxAge: -1}))
+				all = append(all, attrs(&http.Cookie{Name: fuzzseed.RefChunkName(fzName, i), MaxAge: -1}))
 			}
 		}
 		require.Equal(t, all, large.Expire(held))
 
 		// Read back.
-		sent := append([]fzCookie(nil), chunks...)
+		sent := append([]fuzzseed.Cookie(nil), chunks...)
 		if seed&1 != 0 && n < MaxChunks {
-			sent = append(sent, fzCookie{fzRefChunkName(fzName, n), "c3RhbGU"})
+			sent = append(sent, fuzzseed.Cookie{Name: fuzzseed.RefChunkName(fzName, n), Value: "c3RhbGU"})
 		}
 		if seed&2 != 0 {
-			sent = append(sent, fzCookie{"other", "x"})
+			sent = append(sent, fuzzseed.Cookie{Name: "other", Value: "x"})
 		}
 		rng.Shuffle(len(sent), func(i, j int) { sent[i], sent[j] = sent[j], sent[i] })
 		var want Mask
 		back := make([]string, len(sent))
 		for i, c := range sent {
-			back[i] = c.name + "=" + c.value
-			if k := fzRefChunkIndex(fzName, c.name); k >= 0 {
+			back[i] = c.Name + "=" + c.Value
+			if k := fuzzseed.RefChunkIndex(fzName, c.Name); k >= 0 {
 				want |= 1 << k
 			}
 		}

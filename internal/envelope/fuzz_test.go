@@ -11,75 +11,14 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/hex"
-	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/sealedgo/sealed/internal/b64"
+	"github.com/sealedgo/sealed/internal/fuzzseed"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/chacha20poly1305"
 )
-
-// fzRequireCorpus fails the target when its committed seed corpus is
-// missing or empty, so that a lost or renamed directory cannot leave a
-// target fuzzing from nothing. It must run before f.Fuzz.
-func fzRequireCorpus(f *testing.F) {
-	f.Helper()
-	dir := filepath.Join("testdata", "fuzz", f.Name())
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		f.Fatalf("seed corpus %s: %v (run: go run ./fuzz/gencorpus.go)", dir, err)
-	}
-	for _, e := range entries {
-		if e.Type().IsRegular() {
-			return
-		}
-	}
-	f.Fatalf("seed corpus %s has no files (run: go run ./fuzz/gencorpus.go)", dir)
-}
-
-type fzKey struct {
-	id     string
-	secret []byte
-}
-
-// fzGoldenKeys returns the golden vectors' keys, the primary first: the
-// keys gencorpus.go seals the seeds with.
-func fzGoldenKeys(tb testing.TB) []fzKey {
-	tb.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "vectors", "01-ok-primary.json"))
-	require.NoError(tb, err)
-	var v struct {
-		Keys []struct {
-			KID    string `json:"kid"`
-			Secret string `json:"secret_hex"`
-		} `json:"keys"`
-	}
-	require.NoError(tb, json.Unmarshal(data, &v))
-	require.Len(tb, v.Keys, 2)
-	keys := make([]fzKey, len(v.Keys))
-	for i, k := range v.Keys {
-		secret, err := hex.DecodeString(k.Secret)
-		require.NoError(tb, err)
-		keys[i] = fzKey{k.KID, secret}
-	}
-	return keys
-}
-
-func fzRingOf(tb testing.TB, keys []fzKey) Ring {
-	tb.Helper()
-	ids := make([]string, len(keys))
-	secrets := make([][]byte, len(keys))
-	for i, k := range keys {
-		ids[i], secrets[i] = k.id, k.secret
-	}
-	r, err := NewRing(ids, secrets)
-	require.NoError(tb, err)
-	return r
-}
 
 // fzDecode decodes a sealed value as the cookie layer does, into a buffer
 // with b.Room() bytes in front.
@@ -116,7 +55,7 @@ func fzRefAlphabet(s string) bool {
 	return true
 }
 
-func fzRefOpen(keys []fzKey, name, purpose, s string) (pt []byte, keyID string, iat uint64, reason string) {
+func fzRefOpen(ids []string, secrets [][]byte, name, purpose, s string) (pt []byte, keyID string, iat uint64, reason string) {
 	if !fzRefAlphabet(s) {
 		return nil, "", 0, "encoding"
 	}
@@ -130,21 +69,21 @@ func fzRefOpen(keys []fzKey, name, purpose, s string) (pt []byte, keyID string, 
 	if env[0] != 0x01 {
 		return nil, "", 0, "suite"
 	}
-	var key *fzKey
-	for i := range keys {
-		if bytes.Equal(fzRefKid4(keys[i].id), env[1:5]) {
-			key = &keys[i]
+	k := -1
+	for i, id := range ids {
+		if bytes.Equal(fzRefKid4(id), env[1:5]) {
+			k = i
 			break
 		}
 	}
-	if key == nil {
+	if k < 0 {
 		return nil, "", 0, "key-id"
 	}
 	iat = binary.BigEndian.Uint64(env[5:13])
 	if iat > math.MaxInt64 {
 		return nil, "", 0, "time"
 	}
-	sk, err := hkdf.Key(sha256.New, key.secret, nil, "github.com/sealedgo/sealed v1 xchacha20poly1305 purpose "+purpose, 32)
+	sk, err := hkdf.Key(sha256.New, secrets[k], nil, "github.com/sealedgo/sealed v1 xchacha20poly1305 purpose "+purpose, 32)
 	if err != nil {
 		panic(err)
 	}
@@ -161,7 +100,7 @@ func fzRefOpen(keys []fzKey, name, purpose, s string) (pt []byte, keyID string, 
 	if err != nil {
 		return nil, "", 0, "auth"
 	}
-	return pt, key.id, iat, ""
+	return pt, ids[k], iat, ""
 }
 
 // ---------------------------------------------------------------------------
@@ -173,11 +112,12 @@ func fzRefOpen(keys []fzKey, name, purpose, s string) (pt []byte, keyID string, 
 // in the buffer), key and issued-at, and the others fail for the same
 // reason.
 func FuzzOpen(f *testing.F) {
-	fzRequireCorpus(f)
-	keys := fzGoldenKeys(f)
-	ring := fzRingOf(f, keys)
+	fuzzseed.RequireCorpus(f)
+	ids, secrets := fuzzseed.GoldenKeys(f)
+	ring, err := NewRing(ids, secrets)
+	require.NoError(f, err)
 	f.Fuzz(func(t *testing.T, value, name, purpose string) {
-		rpt, rkey, riat, reason := fzRefOpen(keys, name, purpose, value)
+		rpt, rkey, riat, reason := fzRefOpen(ids, secrets, name, purpose, value)
 		b, err := Bind(name, purpose)
 		require.NoError(t, err)
 		buf, ok := fzDecode(b, value)
@@ -197,7 +137,7 @@ func FuzzOpen(f *testing.F) {
 		require.Empty(t, reason, "Open accepts a value the reference rejects")
 		require.True(t, bytes.Equal(rpt, pt), "plaintext differs from the reference")
 		require.Equal(t, rkey, info.Key.ID())
-		require.Equal(t, rkey == keys[0].id, info.Primary)
+		require.Equal(t, rkey == ids[0], info.Primary)
 		require.Equal(t, int64(riat), info.IssuedAt)
 		if len(pt) > 0 {
 			// Decrypted in place: the plaintext lies within the buffer.
@@ -214,9 +154,10 @@ func FuzzOpen(f *testing.F) {
 // deletion of one character of the value, and a bit flip of one byte of
 // the envelope.
 func FuzzCanonicalEnvelope(f *testing.F) {
-	fzRequireCorpus(f)
-	keys := fzGoldenKeys(f)
-	ring := fzRingOf(f, keys)
+	fuzzseed.RequireCorpus(f)
+	ids, secrets := fuzzseed.GoldenKeys(f)
+	ring, err := NewRing(ids, secrets)
+	require.NoError(f, err)
 	f.Fuzz(func(t *testing.T, name, purpose, value string, pos uint32, c byte) {
 		b, err := Bind(name, purpose)
 		require.NoError(t, err)

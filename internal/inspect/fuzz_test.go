@@ -9,59 +9,16 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sealedgo/sealed/internal/cookie"
 	"github.com/sealedgo/sealed/internal/envelope"
+	"github.com/sealedgo/sealed/internal/fuzzseed"
 	"github.com/sealedgo/sealed/internal/payload"
 	"github.com/stretchr/testify/require"
 )
-
-// fzRequireCorpus fails the target when its committed seed corpus is
-// missing or empty, so that a lost or renamed directory cannot leave a
-// target fuzzing from nothing. It must run before f.Fuzz.
-func fzRequireCorpus(f *testing.F) {
-	f.Helper()
-	dir := filepath.Join("testdata", "fuzz", f.Name())
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		f.Fatalf("seed corpus %s: %v (run: go run ./fuzz/gencorpus.go)", dir, err)
-	}
-	for _, e := range entries {
-		if e.Type().IsRegular() {
-			return
-		}
-	}
-	f.Fatalf("seed corpus %s has no files (run: go run ./fuzz/gencorpus.go)", dir)
-}
-
-// fzGoldenRing is the golden vectors' keyring, the primary first.
-func fzGoldenRing(tb testing.TB) envelope.Ring {
-	tb.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "vectors", "01-ok-primary.json"))
-	require.NoError(tb, err)
-	var v struct {
-		Keys []struct {
-			KID    string `json:"kid"`
-			Secret string `json:"secret_hex"`
-		} `json:"keys"`
-	}
-	require.NoError(tb, json.Unmarshal(data, &v))
-	var ids []string
-	var secrets [][]byte
-	for _, k := range v.Keys {
-		secret, err := hex.DecodeString(k.Secret)
-		require.NoError(tb, err)
-		ids, secrets = append(ids, k.KID), append(secrets, secret)
-	}
-	r, err := envelope.NewRing(ids, secrets)
-	require.NoError(tb, err)
-	return r
-}
 
 // FuzzInspect treats the input as a decrypted session payload: it is
 // sealed under the primary key for the default cookie name and purpose,
@@ -73,8 +30,9 @@ func fzGoldenRing(tb testing.TB) envelope.Ring {
 // the deadlines, key and chunk count it was sealed with, every value the
 // rules refuse shown as its bytes; and it must marshal to JSON.
 func FuzzInspect(f *testing.F) {
-	fzRequireCorpus(f)
-	ring := fzGoldenRing(f)
+	fuzzseed.RequireCorpus(f)
+	ring, err := envelope.NewRing(fuzzseed.GoldenKeys(f))
+	require.NoError(f, err)
 	bind, err := envelope.Bind("__Host-session", "session")
 	require.NoError(f, err)
 	jar, err := cookie.New(cookie.Config{

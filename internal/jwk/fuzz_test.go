@@ -9,33 +9,14 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/sealedgo/sealed/internal/envelope"
+	"github.com/sealedgo/sealed/internal/fuzzseed"
 	"github.com/stretchr/testify/require"
 )
-
-// fzRequireCorpus fails the target when its committed seed corpus is
-// missing or empty, so that a lost or renamed directory cannot leave a
-// target fuzzing from nothing. It must run before f.Fuzz.
-func fzRequireCorpus(f *testing.F) {
-	f.Helper()
-	dir := filepath.Join("testdata", "fuzz", f.Name())
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		f.Fatalf("seed corpus %s: %v (run: go run ./fuzz/gencorpus.go)", dir, err)
-	}
-	for _, e := range entries {
-		if e.Type().IsRegular() {
-			return
-		}
-	}
-	f.Fatalf("seed corpus %s has no files (run: go run ./fuzz/gencorpus.go)", dir)
-}
 
 // FuzzKeyringConfig feeds arbitrary documents to Parse. It must not panic.
 // A set that loads must hold only valid keys (non-empty unique ids with
@@ -45,7 +26,7 @@ func fzRequireCorpus(f *testing.F) {
 // not repeat any "k" member of the input. The ring must seal with its
 // first key and open what it sealed.
 func FuzzKeyringConfig(f *testing.F) {
-	fzRequireCorpus(f)
+	fuzzseed.RequireCorpus(f)
 	zero := make([]byte, envelope.SecretSize)
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		keys, err := Parse(doc)

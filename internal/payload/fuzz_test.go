@@ -8,33 +8,14 @@ package payload
 import (
 	"bytes"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/fxamacker/cbor/v2"
+	"github.com/sealedgo/sealed/internal/fuzzseed"
 	"github.com/stretchr/testify/require"
 )
-
-// fzRequireCorpus fails the target when its committed seed corpus is
-// missing or empty, so that a lost or renamed directory cannot leave a
-// target fuzzing from nothing. It must run before f.Fuzz.
-func fzRequireCorpus(f *testing.F) {
-	f.Helper()
-	dir := filepath.Join("testdata", "fuzz", f.Name())
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		f.Fatalf("seed corpus %s: %v (run: go run ./fuzz/gencorpus.go)", dir, err)
-	}
-	for _, e := range entries {
-		if e.Type().IsRegular() {
-			return
-		}
-	}
-	f.Fatalf("seed corpus %s has no files (run: go run ./fuzz/gencorpus.go)", dir)
-}
 
 // ---------------------------------------------------------------------------
 // Reference reader of SPEC.md "Session payload", written from the document
@@ -88,12 +69,12 @@ func (r *fzRefReader) head() (major, ai byte, arg uint64, ok bool) {
 }
 
 func (r *fzRefReader) str(n uint64) ([]byte, bool) {
-	if n > uint64(len(r.b)-r.off) {
+	rest := r.b[r.off:]
+	if uint64(len(rest)) < n {
 		return nil, false
 	}
-	s := r.b[r.off : r.off+int(n)]
 	r.off += int(n)
-	return s, true
+	return rest[:n], true
 }
 
 func (r *fzRefReader) text() (string, bool) {
@@ -224,7 +205,7 @@ func fzRefParse(b []byte) (*fzRefPayload, bool) {
 // exactly when the reference's value rules accept it; Decode[any] must not
 // panic on any value and must fail on every value the rules refuse.
 func FuzzPayload(f *testing.F) {
-	fzRequireCorpus(f)
+	fuzzseed.RequireCorpus(f)
 	f.Fuzz(func(t *testing.T, pt []byte) {
 		var st State
 		err := Parse(pt, &st)
@@ -276,19 +257,13 @@ type fzOracle struct {
 	Flashes []string
 }
 
-// fzOracleDec is as strict as the walker where fxamacker/cbor has an
+// fzOracleDec decodes with the options values are decoded with (no
+// duplicate keys, indefinite lengths or tags; valid UTF-8; the payload
+// limits), which are as strict as the walker where fxamacker/cbor has an
 // option for it; fzOracleEnc is RFC 8949 core deterministic encoding,
 // writing nil maps and slices as empty ones (see FuzzPayloadOracle).
 var fzOracleDec, fzOracleEnc = func() (cbor.DecMode, cbor.EncMode) {
-	dm, err := cbor.DecOptions{
-		DupMapKey:        cbor.DupMapKeyEnforcedAPF,
-		IndefLength:      cbor.IndefLengthForbidden,
-		TagsMd:           cbor.TagsForbidden,
-		MaxNestedLevels:  MaxDepth,
-		MaxArrayElements: MaxItems,
-		MaxMapPairs:      MaxItems,
-		UTF8:             cbor.UTF8RejectInvalid,
-	}.DecMode()
+	dm, err := decOptions.DecMode()
 	if err != nil {
 		panic(err)
 	}
@@ -322,7 +297,7 @@ var fzOracleDec, fzOracleEnc = func() (cbor.DecMode, cbor.EncMode) {
 // values map, the flashes or a value would survive the byte comparison
 // though the walker rightly refuses it.
 func FuzzPayloadOracle(f *testing.F) {
-	fzRequireCorpus(f)
+	fuzzseed.RequireCorpus(f)
 	f.Fuzz(func(t *testing.T, pt []byte) {
 		var st State
 		werr := Parse(pt, &st)
@@ -370,7 +345,7 @@ func FuzzPayloadOracle(f *testing.F) {
 // gives the bytes encMode gives (and declines only strings that are not
 // valid UTF-8, which Encode then refuses), and Encode gives them too.
 func FuzzScalar(f *testing.F) {
-	fzRequireCorpus(f)
+	fuzzseed.RequireCorpus(f)
 	f.Fuzz(func(t *testing.T, val []byte, s string, i int64, b bool) {
 		fzDecodeAgrees(t, val, "\x00untouched")
 		fzDecodeAgrees(t, val, int(-12345))

@@ -57,18 +57,21 @@ func init() {
 	if encMode, err = eo.EncMode(); err != nil {
 		panic(err)
 	}
-	decMode, err = cbor.DecOptions{
-		DupMapKey:        cbor.DupMapKeyEnforcedAPF,
-		IndefLength:      cbor.IndefLengthForbidden,
-		TagsMd:           cbor.TagsForbidden,
-		MaxNestedLevels:  MaxDepth,
-		MaxArrayElements: MaxItems,
-		MaxMapPairs:      MaxItems,
-		UTF8:             cbor.UTF8RejectInvalid,
-	}.DecMode()
-	if err != nil {
+	if decMode, err = decOptions.DecMode(); err != nil {
 		panic(err)
 	}
+}
+
+// decOptions are what values are decoded with: as strict as the payload
+// rules where fxamacker/cbor has an option for them.
+var decOptions = cbor.DecOptions{
+	DupMapKey:        cbor.DupMapKeyEnforcedAPF,
+	IndefLength:      cbor.IndefLengthForbidden,
+	TagsMd:           cbor.TagsForbidden,
+	MaxNestedLevels:  MaxDepth,
+	MaxArrayElements: MaxItems,
+	MaxMapPairs:      MaxItems,
+	UTF8:             cbor.UTF8RejectInvalid,
 }
 
 var (

@@ -1,0 +1,222 @@
+// Package fuzzseed holds what the fuzz targets of every package of the
+// module share: the check that a target's committed seed corpus is there,
+// the golden vectors' keys the seeds are sealed with, and the reference
+// reader of SPEC.md "Chunked cookies / Reading".
+//
+// It is imported only by tests (the fuzz_test.go files); nothing the
+// library builds depends on it. It imports no package of the module, so
+// that the internal packages' own tests (package envelope, package
+// cookie, ...) can import it without a cycle.
+package fuzzseed
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// module is the path of the module whose root holds testdata/vectors.
+const module = "github.com/sealedgo/sealed"
+
+// RequireCorpus fails the target when its committed seed corpus,
+// testdata/fuzz/<f.Name()>/ in the package's directory, is missing or
+// holds no regular file, so that a lost or renamed directory cannot leave
+// a target fuzzing from nothing. It must run before f.Fuzz.
+func RequireCorpus(f *testing.F) {
+	f.Helper()
+	dir := filepath.Join("testdata", "fuzz", f.Name())
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		f.Fatalf("seed corpus %s: %v (run: go run ./fuzz/gencorpus.go)", dir, err)
+	}
+	for _, e := range entries {
+		if e.Type().IsRegular() {
+			return
+		}
+	}
+	f.Fatalf("seed corpus %s has no files (run: go run ./fuzz/gencorpus.go)", dir)
+}
+
+// GoldenKeys returns the ids and secrets of the golden vectors' keys
+// (testdata/vectors/01-ok-primary.json at the module's root), the primary
+// first: the keys fuzz/gencorpus.go seals the seeds with, in the form
+// envelope.NewRing takes.
+func GoldenKeys(tb testing.TB) (ids []string, secrets [][]byte) {
+	tb.Helper()
+	root, err := moduleRoot()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	path := filepath.Join(root, "testdata", "vectors", "01-ok-primary.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var v struct {
+		Keys []struct {
+			KID    string `json:"kid"`
+			Secret string `json:"secret_hex"`
+		} `json:"keys"`
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	if len(v.Keys) != 2 {
+		tb.Fatalf("%s: %d keys, want 2", path, len(v.Keys))
+	}
+	for _, k := range v.Keys {
+		secret, err := hex.DecodeString(k.Secret)
+		if err != nil {
+			tb.Fatalf("%s: key %q: %v", path, k.KID, err)
+		}
+		ids, secrets = append(ids, k.KID), append(secrets, secret)
+	}
+	return ids, secrets
+}
+
+// moduleRoot returns the directory of the module's go.mod: the nearest one
+// at or above the working directory, which go test sets to the directory
+// of the package under test, that declares the module.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for start := dir; ; {
+		if data, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && declares(data, module) {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", &os.PathError{Op: "find the root of module " + module, Path: start, Err: os.ErrNotExist}
+		}
+		dir = parent
+	}
+}
+
+// declares reports whether the go.mod file data declares module path.
+func declares(data []byte, path string) bool {
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "module"); ok {
+			return strings.Trim(strings.TrimSpace(rest), `"`) == path
+		}
+	}
+	return false
+}
+
+// ---------------------------------------------------------------------------
+// Reference reader, written from SPEC.md "Chunked cookies / Reading" alone,
+// for the targets to check the cookie layer and the middleware against.
+
+// Cookie is one name=value pair of a Cookie header, as sent.
+type Cookie struct{ Name, Value string }
+
+// RefChunkName is the cookie name of chunk i of the session cookie name.
+func RefChunkName(name string, i int) string {
+	if i == 0 {
+		return name
+	}
+	return name + "." + strconv.Itoa(i)
+}
+
+// RefChunkIndex gives the chunk index of a cookie called cname: 0 for name
+// itself, i for name + "." + decimal(i) with 1 <= i <= 31 and no leading
+// zero, and -1 for any other name.
+func RefChunkIndex(name, cname string) int {
+	rest, ok := strings.CutPrefix(cname, name)
+	if !ok {
+		return -1
+	}
+	if rest == "" {
+		return 0
+	}
+	digits, ok := strings.CutPrefix(rest, ".")
+	if !ok || digits == "" || len(digits) > 2 || digits[0] == '0' {
+		return -1
+	}
+	i, err := strconv.Atoi(digits)
+	if err != nil || i < 1 || i > 31 || strconv.Itoa(i) != digits {
+		return -1
+	}
+	return i
+}
+
+// RefSplitHeader splits Cookie header lines into name=value pairs the way
+// servers read them (RFC 6265 section 5.4, as net/http does): pairs
+// separated by ";", optional whitespace trimmed, pairs without "="
+// skipped. Unlike net/http it keeps names and values as they are (no quote
+// stripping, no validation), which is what the session layer relies on.
+func RefSplitHeader(lines []string) []Cookie {
+	var out []Cookie
+	for _, line := range lines {
+		for _, part := range strings.Split(line, ";") {
+			part = strings.Trim(part, " \t\r\n")
+			name, value, ok := strings.Cut(part, "=")
+			if ok {
+				out = append(out, Cookie{name, value})
+			}
+		}
+	}
+	return out
+}
+
+// RefJoin returns the sealed value the cookies carry for the session
+// cookie name, read with at most maxChunks chunks, its number of chunks,
+// and which chunk indexes were present (whether or not a value was read).
+func RefJoin(cookies []Cookie, name string, maxChunks int) (sealed string, n int, present uint32, ok bool) {
+	var vals [32]string
+	dup := false
+	for _, c := range cookies {
+		i := RefChunkIndex(name, c.Name)
+		if i < 0 {
+			continue
+		}
+		if present&(1<<i) != 0 {
+			dup = true
+		}
+		present |= 1 << i
+		vals[i] = c.Value
+	}
+	if dup || present&1 == 0 {
+		return "", 0, present, false
+	}
+	n, first := 1, vals[0]
+	if count, rest, found := strings.Cut(first, "."); found {
+		if count == "" || count[0] < '1' || count[0] > '9' || len(count) > 2 {
+			return "", 0, present, false
+		}
+		for _, c := range []byte(count) {
+			if c < '0' || c > '9' {
+				return "", 0, present, false
+			}
+		}
+		n, _ = strconv.Atoi(count)
+		if n < 2 {
+			return "", 0, present, false
+		}
+		first = rest
+	}
+	if n > maxChunks {
+		return "", 0, present, false
+	}
+	parts := []string{first}
+	for i := 1; i < n; i++ {
+		if present&(1<<i) == 0 {
+			return "", 0, present, false
+		}
+		parts = append(parts, vals[i])
+	}
+	for _, p := range parts[:n-1] {
+		if len(p)%4 != 0 {
+			return "", 0, present, false
+		}
+	}
+	return strings.Join(parts, ""), n, present, true
+}
