@@ -108,6 +108,35 @@ func cookieValue(header, name string) (string, bool) {
 	return "", false
 }
 
+// peer is embedded in the peers' cases: the Cookie header of the shape's
+// session, from the case's first Write.
+type peer struct {
+	header string
+}
+
+func (p *peer) Header() string { return p.header }
+
+// start sets p's header from the lines of c's first Write (c embeds p).
+// The lines may alias c's buffers, hence the copy.
+func (p *peer) start(c Case, email string) error {
+	lines, err := c.Write(email)
+	if err != nil {
+		return err
+	}
+	p.header = strings.Clone(HeaderFromLines(lines))
+	return nil
+}
+
+// peerRead is a peer's Read: find the session cookie in header and read
+// its value; lib names the peer in the error.
+func peerRead(c interface{ readValue(string) (string, error) }, lib, header string) (string, error) {
+	v, ok := cookieValue(header, CookieName)
+	if !ok {
+		return "", errors.New(lib + ": no cookie")
+	}
+	return c.readValue(v)
+}
+
 // ---- sealed ----
 
 type sealedCase struct {
@@ -276,9 +305,9 @@ func joinChunks(header, name string) (string, error) {
 // or associated data, no chunking, no parsing of the payload, no times.
 // The cookie is nonce || ciphertext || tag.
 type limitCase struct {
+	peer
 	aead    cipher.AEAD
 	payload []byte
-	header  string
 	nonce   [chacha20poly1305.NonceSizeX]byte
 	dec     []byte // read: decoded envelope, opened in place
 	env     []byte // write: nonce || ciphertext || tag
@@ -308,25 +337,15 @@ func newLimitCase(shape Shape) (*limitCase, error) {
 		env:     make([]byte, 0, envLen),
 		line:    make([]byte, 0, len(CookieName)+1+encLen+len(Attrs)),
 	}
-	lines, err := c.Write("")
-	if err != nil {
+	if err := c.start(c, ""); err != nil {
 		return nil, err
 	}
-	c.header = HeaderFromLines([]string{strings.Clone(lines[0])})
 	return c, nil
 }
 
-func (c *limitCase) Header() string { return c.header }
-
 // Read: find the cookie, base64url-decode into a reused buffer, open in
 // place.
-func (c *limitCase) Read(header string) (string, error) {
-	v, ok := cookieValue(header, CookieName)
-	if !ok {
-		return "", errors.New("limit: no cookie")
-	}
-	return c.readValue(v)
-}
+func (c *limitCase) Read(header string) (string, error) { return peerRead(c, "limit", header) }
 
 func (c *limitCase) readValue(v string) (string, error) {
 	if base64.RawURLEncoding.DecodedLen(len(v)) > cap(c.dec) {
@@ -371,33 +390,23 @@ func (c *limitCase) Write(string) ([]string, error) {
 // nor lets one over 4096 bytes through otherwise, so the large shape does
 // not fit a browser cookie with it.
 type scCase struct {
-	sc     *securecookie.SecureCookie
-	data   SessionData
-	header string
+	peer
+	sc   *securecookie.SecureCookie
+	data SessionData
 }
 
 func newSCCase(shape Shape, sz securecookie.Serializer) (*scCase, error) {
 	sc := securecookie.New(key("securecookie hash"), key("securecookie block")).SetSerializer(sz).MaxLength(0)
 	c := &scCase{sc: sc, data: shape.Data}
-	lines, err := c.Write(shape.Data.Email)
-	if err != nil {
+	if err := c.start(c, shape.Data.Email); err != nil {
 		return nil, err
 	}
-	c.header = HeaderFromLines(lines)
 	return c, nil
 }
 
-func (c *scCase) Header() string { return c.header }
-
 // Read: find the cookie, Decode (base64, HMAC, timestamp, base64, AES-CTR,
 // deserialize) into a SessionData, read Email.
-func (c *scCase) Read(header string) (string, error) {
-	v, ok := cookieValue(header, CookieName)
-	if !ok {
-		return "", errors.New("securecookie: no cookie")
-	}
-	return c.readValue(v)
-}
+func (c *scCase) Read(header string) (string, error) { return peerRead(c, "securecookie", header) }
 
 func (c *scCase) readValue(v string) (string, error) {
 	var d SessionData
@@ -424,10 +433,10 @@ func (c *scCase) Write(email string) ([]string, error) {
 // jweCase is a compact JWE with "alg":"dir" and "enc":"A256GCM" (a shared
 // 256-bit key, AES-GCM) around the JSON encoding of the session.
 type jweCase struct {
-	key    []byte
-	enc    jose.Encrypter
-	data   SessionData
-	header string
+	peer
+	key  []byte
+	enc  jose.Encrypter
+	data SessionData
 }
 
 func newJWECase(shape Shape) (*jweCase, error) {
@@ -437,15 +446,11 @@ func newJWECase(shape Shape) (*jweCase, error) {
 		return nil, err
 	}
 	c := &jweCase{key: k, enc: enc, data: shape.Data}
-	lines, err := c.Write(shape.Data.Email)
-	if err != nil {
+	if err := c.start(c, shape.Data.Email); err != nil {
 		return nil, err
 	}
-	c.header = HeaderFromLines(lines)
 	return c, nil
 }
-
-func (c *jweCase) Header() string { return c.header }
 
 var (
 	jweAlgs = []jose.KeyAlgorithm{jose.DIRECT}
@@ -454,13 +459,7 @@ var (
 
 // Read: find the cookie, ParseEncrypted, Decrypt, json.Unmarshal into a
 // SessionData, read Email.
-func (c *jweCase) Read(header string) (string, error) {
-	v, ok := cookieValue(header, CookieName)
-	if !ok {
-		return "", errors.New("jwe: no cookie")
-	}
-	return c.readValue(v)
-}
+func (c *jweCase) Read(header string) (string, error) { return peerRead(c, "jwe", header) }
 
 func (c *jweCase) readValue(v string) (string, error) {
 	// The call the published results measured; ParseEncryptedCompact

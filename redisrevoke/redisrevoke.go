@@ -98,18 +98,27 @@ func px(ttl time.Duration) time.Duration {
 //
 // Errors never name the ID or the subject: the Manager logs them.
 func (l *List) Revoke(ctx context.Context, id string, ttl time.Duration) error {
+	return store(ctx, "revoke", "session ID", id, ttl, func(d time.Duration) error {
+		return l.c.Set(ctx, l.idPrefix+id, "1", d).Err()
+	})
+}
+
+// store checks what Revoke and RevokeSubject share (a live ctx, a
+// non-empty name, a positive ttl) and calls write with ttl in whole
+// milliseconds. op names the call in errors, what the name.
+func store(ctx context.Context, op, what, name string, ttl time.Duration, write func(d time.Duration) error) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("redisrevoke: revoke: %w", err)
+		return fmt.Errorf("redisrevoke: %s: %w", op, err)
 	}
-	if id == "" {
-		return errors.New("redisrevoke: revoke: empty session ID")
+	if name == "" {
+		return errors.New("redisrevoke: " + op + ": empty " + what)
 	}
 	d := px(ttl)
 	if d == 0 {
 		return nil
 	}
-	if err := l.c.Set(ctx, l.idPrefix+id, "1", d).Err(); err != nil {
-		return fmt.Errorf("redisrevoke: revoke: %w", err)
+	if err := write(d); err != nil {
+		return fmt.Errorf("redisrevoke: %s: %w", op, err)
 	}
 	return nil
 }
@@ -146,22 +155,10 @@ return 1
 // or less stores nothing. An empty subject is an error: it stands for "no
 // subject".
 func (l *List) RevokeSubject(ctx context.Context, subject string, before time.Time, ttl time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("redisrevoke: revoke subject: %w", err)
-	}
-	if subject == "" {
-		return errors.New("redisrevoke: revoke subject: empty subject")
-	}
-	d := px(ttl)
-	if d == 0 {
-		return nil
-	}
-	err := raiseSubject.Run(ctx, l.c, []string{l.subPrefix + subject},
-		strconv.FormatInt(before.UnixMilli(), 10), strconv.FormatInt(d.Milliseconds(), 10)).Err()
-	if err != nil {
-		return fmt.Errorf("redisrevoke: revoke subject: %w", err)
-	}
-	return nil
+	return store(ctx, "revoke subject", "subject", subject, ttl, func(d time.Duration) error {
+		return raiseSubject.Run(ctx, l.c, []string{l.subPrefix + subject},
+			strconv.FormatInt(before.UnixMilli(), 10), strconv.FormatInt(d.Milliseconds(), 10)).Err()
+	})
 }
 
 // Revoked reports whether the session is revoked by its ID, or by its

@@ -34,12 +34,10 @@ type inspectOpts struct {
 	insecure bool
 }
 
-func inspectFlags(o *inspectOpts) *flag.FlagSet {
-	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
+func inspectFlags(fs *flag.FlagSet, o *inspectOpts) {
 	fs.StringVar(&o.keys, "keys", "", "read the JWK Set from `FILE` (default: the "+keysEnv+" environment variable, holding the JSON itself)")
 	fs.StringVar(&o.name, "name", "", "session cookie `NAME`, as in Options.CookieName (default \"__Host-session\", or \"session\" with --insecure)")
 	fs.BoolVar(&o.insecure, "insecure", false, "the application sets Options.AllowInsecure (needed for names that a __Host- or __Secure- prefix would reject without it)")
-	return fs
 }
 
 const inspectHead = `Usage: sealed inspect [--keys FILE] [--name NAME] [--insecure] < COOKIE
@@ -74,13 +72,7 @@ const inspectTail = `Examples:
 	SEALED_KEYS="$(cat keys.json)" sealed inspect --name session --insecure < header.txt
 `
 
-func (c *cli) inspect(args []string) int {
-	var o inspectOpts
-	fs := inspectFlags(&o)
-	pos, code, done := c.parseFlags(fs, commands["inspect"].usage, args)
-	if done {
-		return code
-	}
+func (c *cli) inspect(o *inspectOpts, fs *flag.FlagSet, pos []string) int {
 	if len(pos) > 0 {
 		return c.usageError("inspect: unexpected argument; the cookie is read from stdin, never from the command line (see 'sealed inspect --help')")
 	}

@@ -54,10 +54,8 @@ type keygenOpts struct {
 	kid string
 }
 
-func keygenFlags(o *keygenOpts) *flag.FlagSet {
-	fs := flag.NewFlagSet("keygen", flag.ContinueOnError)
+func keygenFlags(fs *flag.FlagSet, o *keygenOpts) {
 	fs.StringVar(&o.kid, "kid", "", "key id of the new key (default: its creation time, e.g. 2026-11-23T11-20-00Z-9f3a)")
-	return fs
 }
 
 const keygenHead = `Usage: sealed keygen [--kid ID]
@@ -80,13 +78,7 @@ const keygenTail = `Examples:
 	sealed keygen --kid blue-2026 > keys.json && chmod 600 keys.json
 `
 
-func (c *cli) keygen(args []string) int {
-	var o keygenOpts
-	fs := keygenFlags(&o)
-	pos, code, done := c.parseFlags(fs, commands["keygen"].usage, args)
-	if done {
-		return code
-	}
+func (c *cli) keygen(o *keygenOpts, fs *flag.FlagSet, pos []string) int {
 	if len(pos) > 0 {
 		return c.usageError("keygen: unexpected argument %q; keygen writes to stdout, redirect it to a file", pos[0])
 	}
@@ -123,12 +115,10 @@ type rotateOpts struct {
 	kid    string
 }
 
-func rotateFlags(o *rotateOpts) *flag.FlagSet {
-	fs := flag.NewFlagSet("rotate", flag.ContinueOnError)
+func rotateFlags(fs *flag.FlagSet, o *rotateOpts) {
 	fs.IntVar(&o.keep, "keep", 0, "keep at most `N` keys in all, the new one included, dropping the oldest (last) ones; at least 2; 0 keeps all")
 	fs.StringVar(&o.maxAge, "max-age", "", "drop keys whose kid says they were made more than `DURATION` ago (Go duration such as 720h, or days such as 30d)")
 	fs.StringVar(&o.kid, "kid", "", "key id of the new key (default: its creation time, as keygen)")
-	return fs
 }
 
 const rotateHead = `Usage: sealed rotate [--keep N] [--max-age DURATION] [--kid ID] FILE
@@ -175,13 +165,7 @@ const rotateTail = `Examples:
 	sealed rotate --keep 3 --kid green-2027 keys.json
 `
 
-func (c *cli) rotate(args []string) int {
-	var o rotateOpts
-	fs := rotateFlags(&o)
-	pos, code, done := c.parseFlags(fs, commands["rotate"].usage, args)
-	if done {
-		return code
-	}
+func (c *cli) rotate(o *rotateOpts, fs *flag.FlagSet, pos []string) int {
 	switch {
 	case len(pos) == 0:
 		return c.usageError("rotate: missing FILE (see 'sealed rotate --help')")

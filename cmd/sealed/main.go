@@ -60,14 +60,36 @@ type command struct {
 	usage func() string
 }
 
-var commands map[string]command
+var commands = map[string]command{
+	"keygen":  subcommand("keygen", keygenFlags, (*cli).keygen, keygenHead, keygenTail),
+	"rotate":  subcommand("rotate", rotateFlags, (*cli).rotate, rotateHead, rotateTail),
+	"inspect": subcommand("inspect", inspectFlags, (*cli).inspect, inspectHead, inspectTail),
+	"version": subcommand("version", nil, (*cli).version, versionHead, ""),
+}
 
-func init() {
-	commands = map[string]command{
-		"keygen":  {run: (*cli).keygen, usage: func() string { return usageOf(keygenFlags(new(keygenOpts)), keygenHead, keygenTail) }},
-		"rotate":  {run: (*cli).rotate, usage: func() string { return usageOf(rotateFlags(new(rotateOpts)), rotateHead, rotateTail) }},
-		"inspect": {run: (*cli).inspect, usage: func() string { return usageOf(inspectFlags(new(inspectOpts)), inspectHead, inspectTail) }},
-		"version": {run: (*cli).version, usage: func() string { return usageOf(flag.NewFlagSet("version", flag.ContinueOnError), versionHead, "") }},
+// subcommand makes a command whose flags (nil for none) set the fields of
+// an O. run gets them parsed, with the flag set (to tell a flag given
+// empty from one not given) and the positional arguments.
+func subcommand[O any](name string, flags func(*flag.FlagSet, *O), run func(*cli, *O, *flag.FlagSet, []string) int, head, tail string) command {
+	newFlags := func(o *O) *flag.FlagSet {
+		fs := flag.NewFlagSet(name, flag.ContinueOnError)
+		if flags != nil {
+			flags(fs, o)
+		}
+		return fs
+	}
+	usage := func() string { return usageOf(newFlags(new(O)), head, tail) }
+	return command{
+		usage: usage,
+		run: func(c *cli, args []string) int {
+			var o O
+			fs := newFlags(&o)
+			pos, code, done := c.parseFlags(fs, usage, args)
+			if done {
+				return code
+			}
+			return run(c, &o, fs, pos)
+		},
 	}
 }
 
@@ -200,12 +222,7 @@ Example:
 	sealed version
 `
 
-func (c *cli) version(args []string) int {
-	fs := flag.NewFlagSet("version", flag.ContinueOnError)
-	pos, code, done := c.parseFlags(fs, commands["version"].usage, args)
-	if done {
-		return code
-	}
+func (c *cli) version(_ *struct{}, _ *flag.FlagSet, pos []string) int {
 	if len(pos) > 0 {
 		return c.usageError("version: unexpected argument %q", pos[0])
 	}

@@ -24,24 +24,18 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"html/template"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/sealedgo/sealed"
+	"github.com/sealedgo/sealed/examples/internal/demo"
 )
 
 // keysEnv names the environment variable that may hold the keys.
 const keysEnv = "SEALED_KEYS"
-
-// maxNameLen bounds the login name: whatever the user types ends up in
-// the cookie, so it is kept short.
-const maxNameLen = 64
 
 // config is what main gathers from flags and the environment.
 type config struct {
@@ -123,13 +117,21 @@ type app struct {
 	logger *slog.Logger
 }
 
+// session returns the request's session. On error the middleware answers
+// by itself (503 when the revocation list cannot be asked), so callers
+// just return.
+func (a *app) session(r *http.Request) (*sealed.Session, bool) {
+	s, err := a.m.Session(r)
+	if err != nil {
+		return nil, false
+	}
+	return s, true
+}
+
 // newServer builds the demo's handler without listening, so that tests
 // can serve it with httptest.
 func newServer(cfg config) (http.Handler, error) {
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+	logger := demo.Logger(cfg.Logger)
 	keys := cfg.Keys
 	if keys == nil {
 		var err error
@@ -160,13 +162,6 @@ func newServer(cfg config) (http.Handler, error) {
 	}
 	a := &app{m: m, logger: logger}
 
-	// The site's pages, all of which use the session.
-	pages := http.NewServeMux()
-	pages.HandleFunc("GET /{$}", a.home)
-	pages.HandleFunc("POST /login", a.login)
-	pages.HandleFunc("POST /logout", a.logout)
-	pages.HandleFunc("POST /logout-everywhere", a.logoutEverywhere)
-
 	// Two routes for the load test (bench/load.sh), which measures what
 	// reading a session costs: GET /whoami reads the session and writes
 	// nothing; GET /bare is its baseline, routed the same way (this mux,
@@ -176,6 +171,13 @@ func newServer(cfg config) (http.Handler, error) {
 	site := http.NewServeMux()
 	site.Handle("GET /whoami", m.Middleware(http.HandlerFunc(a.whoami)))
 	site.HandleFunc("GET /bare", bare)
+
+	// The site's pages, all of which use the session.
+	pages := http.NewServeMux()
+	pages.HandleFunc("GET /{$}", a.home)
+	pages.HandleFunc("POST /login", a.login)
+	pages.HandleFunc("POST /logout", a.logout)
+	pages.HandleFunc("POST /logout-everywhere", a.logoutEverywhere)
 	site.Handle("/", m.Middleware(pages))
 
 	// CSRF defence: http.CrossOriginProtection refuses (403) state-changing
@@ -216,41 +218,21 @@ func bare(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, "anonymous\n")
 }
 
-var page = template.Must(template.New("home").Parse(`<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>sealed demo</title></head>
-<body>
-<h1>sealed demo</h1>
+var page = demo.Page("sealed demo", `<h1>sealed demo</h1>
 {{range .Flashes}}<p class="flash"><strong>{{.}}</strong></p>
 {{end}}<p>Visits in this session: <span id="visits">{{.Visits}}</span></p>
 {{if .User}}<p>Logged in as <span id="user">{{.User}}</span>.</p>
 <form method="post" action="/logout"><button>Log out</button></form>
 <form method="post" action="/logout-everywhere"><button>Log out everywhere</button></form>
 {{else}}<p>Not logged in.</p>
-<form method="post" action="/login">
-<label>Name <input name="name" maxlength="64" required></label>
-<button>Log in</button>
-</form>
+{{template "login"}}
 {{end}}<p><small>The whole session is in an encrypted cookie; the server stores nothing but a list of ended sessions.</small></p>
-</body>
-</html>
-`))
+`)
 
 type homeData struct {
 	Visits  int
 	User    string
 	Flashes []string
-}
-
-// session returns the request's session. On error the middleware answers
-// by itself (503 when the revocation list cannot be asked), so callers
-// just return.
-func (a *app) session(r *http.Request) (*sealed.Session, bool) {
-	s, err := a.m.Session(r)
-	if err != nil {
-		return nil, false
-	}
-	return s, true
 }
 
 func (a *app) home(w http.ResponseWriter, r *http.Request) {
@@ -264,26 +246,22 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 	}
 	visits++
 	if err := s.Set("visits", visits); err != nil {
-		a.fail(w, "set visits", err)
+		demo.Fail(w, a.logger, "set visits", err)
 		return
 	}
 	user, _, _ := sealed.Get[string](s, "user")
 	flashes, err := s.Flashes()
 	if err != nil {
-		a.fail(w, "read flashes", err)
+		demo.Fail(w, a.logger, "read flashes", err)
 		return
 	}
 	d := homeData{Visits: visits, User: user, Flashes: flashes}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := page.Execute(w, d); err != nil {
-		a.logger.Error("render", "err", err)
-	}
+	demo.Render(w, a.logger, page, d)
 }
 
 func (a *app) login(w http.ResponseWriter, r *http.Request) {
-	name := strings.TrimSpace(r.PostFormValue("name"))
-	if name == "" || utf8.RuneCountInString(name) > maxNameLen || !utf8.ValidString(name) {
-		http.Error(w, "name: 1 to 64 characters", http.StatusBadRequest)
+	name, ok := demo.LoginName(w, r)
+	if !ok {
 		return
 	}
 	s, ok := a.session(r)
@@ -297,18 +275,14 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	// when the response is written. SetSubject records whom the session
 	// belongs to, for RevokeSubject. A login without either is refused.
 	if err := errors.Join(s.CycleID(), s.SetSubject(name)); err != nil {
-		a.fail(w, "login", err)
+		demo.Fail(w, a.logger, "login", err)
 		return
 	}
 	if err := s.Set("user", name); err != nil {
-		a.fail(w, "set user", err)
+		demo.Fail(w, a.logger, "set user", err)
 		return
 	}
-	if err := s.AddFlash("welcome, " + name); err != nil {
-		a.fail(w, "add flash", err)
-		return
-	}
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	demo.Done(w, r, a.logger, "add flash", s.AddFlash("welcome, "+name))
 }
 
 func (a *app) logout(w http.ResponseWriter, r *http.Request) {
@@ -318,11 +292,7 @@ func (a *app) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	// Revokes this session's ID and expires its cookies. Writing to the
 	// session afterwards (the flash) starts a new, anonymous one.
-	if err := errors.Join(s.Invalidate(), s.AddFlash("logged out")); err != nil {
-		a.fail(w, "logout", err)
-		return
-	}
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	demo.Done(w, r, a.logger, "logout", errors.Join(s.Invalidate(), s.AddFlash("logged out")))
 }
 
 func (a *app) logoutEverywhere(w http.ResponseWriter, r *http.Request) {
@@ -332,11 +302,7 @@ func (a *app) logoutEverywhere(w http.ResponseWriter, r *http.Request) {
 	}
 	subject := s.Subject()
 	if subject == "" {
-		if err := s.AddFlash("not logged in"); err != nil {
-			a.fail(w, "add flash", err)
-			return
-		}
-		http.Redirect(w, r, "/", http.StatusSeeOther)
+		demo.Done(w, r, a.logger, "add flash", s.AddFlash("not logged in"))
 		return
 	}
 	// Every session of this subject created until now is refused from the
@@ -346,15 +312,5 @@ func (a *app) logoutEverywhere(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "could not log out everywhere; try again", http.StatusServiceUnavailable)
 		return
 	}
-	if err := errors.Join(s.Invalidate(), s.AddFlash("logged out everywhere")); err != nil {
-		a.fail(w, "logout everywhere", err)
-		return
-	}
-	http.Redirect(w, r, "/", http.StatusSeeOther)
-}
-
-// fail answers 500 and logs the error (which never holds session values).
-func (a *app) fail(w http.ResponseWriter, what string, err error) {
-	a.logger.Error(what, "err", err)
-	http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+	demo.Done(w, r, a.logger, "logout everywhere", errors.Join(s.Invalidate(), s.AddFlash("logged out everywhere")))
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sealedgo/sealed"
+	"github.com/sealedgo/sealed/examples/internal/demo"
 	"github.com/sealedgo/sealed/examples/internal/testkeys"
 )
 
@@ -228,7 +229,7 @@ func TestCrossOriginPOSTRefused(t *testing.T) {
 func TestBadLogin(t *testing.T) {
 	base := startServer(t)
 	b := newBrowser(t, base)
-	for _, name := range []string{"", "   ", strings.Repeat("x", maxNameLen+1)} {
+	for _, name := range []string{"", "   ", strings.Repeat("x", demo.MaxNameLen+1)} {
 		if code, _ := b.post("/login", url.Values{"name": {name}}, nil); code != http.StatusBadRequest {
 			t.Errorf("login %q: %d, want 400", name, code)
 		}

@@ -35,6 +35,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sealedgo/sealed"
+	"github.com/sealedgo/sealed/examples/internal/demo"
 )
 
 // budgets are the presets the -budget flag can pick. "default" spells out
@@ -102,10 +103,7 @@ type app struct {
 // newServer builds the handler without listening. It uses a fresh key on
 // every start: the example is about size, not about keys.
 func newServer(cfg config) (http.Handler, error) {
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+	logger := demo.Logger(cfg.Logger)
 	name := cfg.BudgetName
 	if name == "" {
 		name = "nginx"
@@ -269,7 +267,7 @@ func (a *app) add(w http.ResponseWriter, r *http.Request) {
 		next = append(next, item{SKU: sku, Qty: 1, Note: note})
 	}
 	if err := s.Set("cart", next); err != nil {
-		a.fail(w, "set cart", err)
+		demo.Fail(w, a.logger, "set cart", err)
 		return
 	}
 
@@ -287,7 +285,7 @@ func (a *app) add(w http.ResponseWriter, r *http.Request) {
 		// the numbers the error carries. The message goes in the page, not
 		// in a flash: a flash would make the session bigger still.
 		if err := s.Set("cart", old); err != nil {
-			a.fail(w, "restore cart", err)
+			demo.Fail(w, a.logger, "restore cart", err)
 			return
 		}
 		a.render(w, r, old, tooLarge)
@@ -309,9 +307,4 @@ func (a *app) clear(w http.ResponseWriter, r *http.Request) {
 		a.logger.Warn("cart did not decode; removed anyway", "err", err)
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
-}
-
-func (a *app) fail(w http.ResponseWriter, what string, err error) {
-	a.logger.Error(what, "err", err)
-	http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 }

@@ -35,16 +35,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"os"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sealedgo/sealed"
+	"github.com/sealedgo/sealed/examples/internal/demo"
 	"github.com/sealedgo/sealed/redisrevoke"
 )
 
@@ -120,10 +118,7 @@ type app struct {
 // newServer builds the handler on client, without listening. Servers
 // that share keys and a Redis share their sessions and revocations.
 func newServer(cfg config, client redis.UniversalClient) (http.Handler, error) {
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+	logger := demo.Logger(cfg.Logger)
 	keys := cfg.Keys
 	if keys == nil {
 		var err error
@@ -155,23 +150,14 @@ func newServer(cfg config, client redis.UniversalClient) (http.Handler, error) {
 	return http.NewCrossOriginProtection().Handler(m.Middleware(mux)), nil
 }
 
-var page = template.Must(template.New("home").Parse(`<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>log out everywhere</title></head>
-<body>
-<h1>Log out everywhere</h1>
+var page = demo.Page("log out everywhere", `<h1>Log out everywhere</h1>
 {{range .Flashes}}<p><strong>{{.}}</strong></p>
 {{end}}{{if .User}}<p>Logged in as <span id="user">{{.User}}</span>.</p>
 <form method="post" action="/logout"><button>Log out this device</button></form>
 <form method="post" action="/logout-everywhere"><button>Log out everywhere</button></form>
 {{else}}<p>Not logged in.</p>
-<form method="post" action="/login">
-<label>Name <input name="name" maxlength="64" required></label>
-<button>Log in</button>
-</form>
-{{end}}</body>
-</html>
-`))
+{{template "login"}}
+{{end}}`)
 
 func (a *app) home(w http.ResponseWriter, r *http.Request) {
 	s, err := a.m.Session(r)
@@ -181,23 +167,19 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 	user, _, _ := sealed.Get[string](s, "user")
 	flashes, err := s.Flashes()
 	if err != nil {
-		a.fail(w, "read flashes", err)
+		demo.Fail(w, a.logger, "read flashes", err)
 		return
 	}
 	data := struct {
 		User    string
 		Flashes []string
 	}{user, flashes}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := page.Execute(w, data); err != nil {
-		a.logger.Error("render", "err", err)
-	}
+	demo.Render(w, a.logger, page, data)
 }
 
 func (a *app) login(w http.ResponseWriter, r *http.Request) {
-	name := strings.TrimSpace(r.PostFormValue("name"))
-	if name == "" || !utf8.ValidString(name) || utf8.RuneCountInString(name) > 64 {
-		http.Error(w, "name: 1 to 64 characters", http.StatusBadRequest)
+	name, ok := demo.LoginName(w, r)
+	if !ok {
 		return
 	}
 	s, err := a.m.Session(r)
@@ -208,14 +190,10 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	// the subject that RevokeSubject ends. A login without either is
 	// refused.
 	if err := errors.Join(s.CycleID(), s.SetSubject(name)); err != nil {
-		a.fail(w, "login", err)
+		demo.Fail(w, a.logger, "login", err)
 		return
 	}
-	if err := s.Set("user", name); err != nil {
-		a.fail(w, "set user", err)
-		return
-	}
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	demo.Done(w, r, a.logger, "set user", s.Set("user", name))
 }
 
 func (a *app) logout(w http.ResponseWriter, r *http.Request) {
@@ -224,11 +202,7 @@ func (a *app) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// This session's ID goes on the list in Redis when the response starts.
-	if err := errors.Join(s.Invalidate(), s.AddFlash("logged out on this device")); err != nil {
-		a.fail(w, "logout", err)
-		return
-	}
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	demo.Done(w, r, a.logger, "logout", errors.Join(s.Invalidate(), s.AddFlash("logged out on this device")))
 }
 
 func (a *app) logoutEverywhere(w http.ResponseWriter, r *http.Request) {
@@ -252,15 +226,5 @@ func (a *app) logoutEverywhere(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "could not log out everywhere; try again", code)
 		return
 	}
-	if err := errors.Join(s.Invalidate(), s.AddFlash("logged out everywhere")); err != nil {
-		a.fail(w, "log out everywhere", err)
-		return
-	}
-	http.Redirect(w, r, "/", http.StatusSeeOther)
-}
-
-// fail answers 500 and logs the error (which never holds session values).
-func (a *app) fail(w http.ResponseWriter, what string, err error) {
-	a.logger.Error(what, "err", err)
-	http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+	demo.Done(w, r, a.logger, "log out everywhere", errors.Join(s.Invalidate(), s.AddFlash("logged out everywhere")))
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,11 +80,9 @@ func visits(t *testing.T, resp events.APIGatewayV2HTTPResponse) int {
 func pairs(lines []string) []string {
 	var out []string
 	for _, l := range lines {
-		pair, attrs, _ := strings.Cut(l, ";")
-		if strings.Contains(attrs, "Max-Age=0") {
-			continue
+		if c, err := http.ParseSetCookie(l); err == nil && c.MaxAge >= 0 {
+			out = append(out, c.Name+"="+c.Value)
 		}
-		out = append(out, pair)
 	}
 	return out
 }
