@@ -60,8 +60,10 @@
 // # Cookies
 //
 // A session that does not fit one cookie is split across NAME, NAME.1, ...
-// within a [Budget]; one over budget is not saved ([*TooLargeError]), and
-// the client keeps its previous cookies.
+// within a [Budget] that bounds both directions: the Cookie header of every
+// request and the Set-Cookie headers of a response, which front ends such
+// as nginx limit too. A session over budget is not saved
+// ([*TooLargeError]), and the client keeps its previous cookies.
 //
 // # Layers
 //

@@ -154,10 +154,16 @@ func fzRefTimesOK(createdMs int64, iat, now time.Time, idle, absolute time.Durat
 // every input, which keeps inputs small and minimization fast.
 // gencorpus.go makes the same sessions to learn their chunk counts.
 
-// fzPoolSizes are the blob sizes of the pool sessions (under the default
-// budget: 1, 1 and 2 chunks), plus one of the second size under the
-// retired key. gencorpus.go uses the same list.
+// fzPoolSizes are the blob sizes of the pool sessions (under
+// fzMiddlewareBudget: 1, 1 and 2 chunks), plus one of the second size
+// under the retired key. gencorpus.go uses the same list.
 var fzPoolSizes = []int{0, 100, 3000}
+
+// fzMiddlewareBudget is the budget of FuzzMiddleware's manager and pool:
+// one that allows two chunks (the default holds one), and whose response
+// room holds every deletion a request can ask for (32 of them) beside the
+// largest pool session. gencorpus.go uses the same.
+var fzMiddlewareBudget = sealed.BudgetNginx8k()
 
 // fzPoolFill fills pool session i, whose blob value has size bytes.
 // gencorpus.go fills its sessions the same way.
@@ -192,7 +198,7 @@ func fzMakePool(tb testing.TB, keys []sealed.Key, now time.Time) []fzPoolSession
 		if i == len(fzPoolSizes) {
 			ring = keyringOf(tb, keys[1], keys[0])
 		}
-		m := fzManager(tb, ring, sealed.Options{}, now)
+		m := fzManager(tb, ring, sealed.Options{Budget: fzMiddlewareBudget}, now)
 		s, err := m.Load(ctx)
 		require.NoError(tb, err)
 		require.NoError(tb, fzPoolFill(s, i, size))
@@ -248,15 +254,17 @@ func fzExpandHeader(h string, pool []fzPoolSession) string {
 // reference reader finds in the header the sealed value of a pool session
 // (nothing else can open: the input cannot forge a seal), with that
 // session's content, and be new otherwise. Any Set-Cookie must fit 4096
-// bytes, name a chunk and come with Vary: Cookie; the cookies it sets
+// bytes, name a chunk and come with Vary: Cookie, and all of them must fit
+// the budget's room for Set-Cookie headers; the cookies it sets
 // must load the changed session, and every chunk the client sent beyond
 // them must be expired (all of them, after Invalidate).
 func FuzzMiddleware(f *testing.F) {
 	fuzzseed.RequireCorpus(f)
 	keys := fzKeys(f)
-	m := fzManager(f, keyringOf(f, keys...), sealed.Options{}, sealed.Epoch)
+	m := fzManager(f, keyringOf(f, keys...), sealed.Options{Budget: fzMiddlewareBudget}, sealed.Epoch)
 	ctx := context.Background()
 	pool := fzMakePool(f, keys, sealed.Epoch)
+	room := fzMiddlewareBudget.MaxResponseBytes - fzMiddlewareBudget.ReservedResponseBytes
 	bySealed := map[string]*fzPoolSession{}
 	for i := range pool {
 		p := &pool[i]
@@ -327,11 +335,14 @@ func FuzzMiddleware(f *testing.F) {
 			return
 		}
 		require.Contains(t, rec.Result().Header.Values("Vary"), "Cookie")
+		setBytes := 0
 		for _, line := range set {
 			c, err := http.ParseSetCookie(line)
 			require.NoError(t, err)
 			require.GreaterOrEqual(t, fuzzseed.RefChunkIndex(fzCookieName, c.Name), 0, "Set-Cookie for %q", c.Name)
+			setBytes += len("Set-Cookie: ") + len(line) + len("\r\n")
 		}
+		require.LessOrEqual(t, setBytes, room, "Set-Cookie headers over the budget's room")
 		next := fzSetCookies(t, set)
 
 		// Every chunk the client sent beyond the new count is expired; after
@@ -384,9 +395,10 @@ func FuzzMiddleware(f *testing.F) {
 // times after the seal are still refused.
 const fzLoadAbsolute = 400 * 24 * time.Hour
 
-// fzLoadBudget lets a saved session use up to 32 full-size cookies, so
-// that payloads of up to about 90 KiB can go round the save/load cycle.
-var fzLoadBudget = sealed.Budget{MaxBytes: 1 << 20, MaxChunks: 32, MaxLineBytes: 4096}
+// fzLoadBudget lets a saved session use up to 32 full-size cookies, in a
+// request and in a response, so that payloads of up to about 90 KiB can go
+// round the save/load cycle.
+var fzLoadBudget = sealed.Budget{MaxBytes: 1 << 20, MaxChunks: 32, MaxLineBytes: 4096, MaxResponseBytes: 1 << 20}
 
 // FuzzLoad treats the input as a decrypted session payload: it is sealed
 // for the default cookie name and purpose under the primary key and loaded

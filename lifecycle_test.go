@@ -350,7 +350,8 @@ func TestConfigurationExtremes(t *testing.T) {
 // included.
 func TestOneCookieSerializer(t *testing.T) {
 	keys := sealed.NewTestKeys(t)
-	m := sealed.NewTestManager(t, keys, &sealed.Options{Domain: ".example.com"})
+	// A budget that allows two chunks (the default holds one).
+	m := sealed.NewTestManager(t, keys, &sealed.Options{Domain: ".example.com", Budget: sealed.BudgetNginx8k()})
 	s, err := m.Load(t.Context())
 	require.NoError(t, err)
 	require.NoError(t, s.Set("k", strings.Repeat("v", 4000))) // two chunks
@@ -382,8 +383,10 @@ func TestOneCookieSerializer(t *testing.T) {
 func TestLoweredBudgetNeverFailsReads(t *testing.T) {
 	keys := sealed.NewTestKeys(t)
 	clock := sealed.NewClock(time.Time{})
-	wide := sealed.Budget{MaxBytes: 8000, MaxChunks: 2, MaxLineBytes: 4096}
-	narrow := sealed.Budget{MaxBytes: 8000, MaxChunks: 2, MaxLineBytes: 2048}
+	// The two differ in their line length only; both let the response
+	// carry both chunks.
+	wide := sealed.Budget{MaxBytes: 8000, MaxChunks: 2, MaxLineBytes: 4096, MaxResponseBytes: 16384}
+	narrow := sealed.Budget{MaxBytes: 8000, MaxChunks: 2, MaxLineBytes: 2048, MaxResponseBytes: 16384}
 	big := strings.Repeat("x", 5000)
 
 	writer := newManager(t, keys, sealed.Options{Budget: wide, Now: clock.Now})
@@ -409,7 +412,7 @@ func TestLoweredBudgetNeverFailsReads(t *testing.T) {
 
 	// A cookie longer than the budget allows is refused before it is
 	// decoded or decrypted.
-	small := newManager(t, keys, sealed.Options{Logger: logs.Logger()}) // the default budget: 6144 bytes
+	small := newManager(t, keys, sealed.Options{Logger: logs.Logger()}) // the default budget: MaxBytes 6144
 	s, err = small.Load(t.Context(), "session=2."+strings.Repeat("A", 4000), "session.1="+strings.Repeat("A", 4000))
 	require.NoError(t, err)
 	assert.True(t, s.IsNew())
@@ -426,14 +429,20 @@ func TestTooLargeErrorCarriesItsNumbers(t *testing.T) {
 	var tl *sealed.TooLargeError
 	require.ErrorAs(t, err, &tl)
 	assert.Greater(t, tl.Bytes, tl.Limit)
-	const maxBytes = 6144 // the default budget's
-	assert.LessOrEqual(t, tl.Limit, maxBytes)
-	assert.Greater(t, tl.Limit, maxBytes-200, "the limit is the largest session that fits")
+	assert.Greater(t, tl.ResponseBytes, tl.ResponseLimit)
+	// The default budget binds on the response: 4096 bytes of header less
+	// 1024 reserved for the rest leave 3072 for Set-Cookie headers, one
+	// chunk; its Cookie header is some 70 bytes shorter (no attributes).
+	const room = 4096 - 1024
+	assert.LessOrEqual(t, tl.ResponseLimit, room)
+	assert.Greater(t, tl.ResponseLimit, room-4, "the limit is the largest session that fits")
+	assert.Less(t, tl.Limit, tl.ResponseLimit)
+	assert.Greater(t, tl.Limit, room-100)
 
 	// The session is still open: undo and save.
 	_, _, err = sealed.Remove[cbor.RawMessage](s, "big")
 	require.NoError(t, err)
-	require.NoError(t, s.Set("small", strings.Repeat("x", 4000)))
+	require.NoError(t, s.Set("small", strings.Repeat("x", 2000)))
 	_, err = m.Save(t.Context(), s)
 	assert.NoError(t, err)
 }

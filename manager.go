@@ -90,7 +90,7 @@ type Options struct {
 	RenewFraction float64
 
 	// Budget bounds the session's cookies. Default: the zero [Budget],
-	// whose fields document their defaults; presets such as [BudgetNginx]
+	// whose fields document their defaults; presets such as [BudgetNginx8k]
 	// fit particular front ends.
 	Budget Budget
 
@@ -398,7 +398,9 @@ func (m *Manager) save(ctx context.Context, s *Session) ([]string, error) {
 			out = nil
 		}
 	case expireAll:
-		out = m.jar.Expire(s.present)
+		var dropped int
+		out, dropped = m.jar.Expire(s.present)
+		m.droppedDeletions(dropped)
 	}
 	if len(s.revoke) > 0 && m.revocation != nil {
 		revs := s.revoke
@@ -455,11 +457,21 @@ func (m *Manager) seal(s *Session, now time.Time, unlessSame bool) ([]string, er
 		return nil, fmt.Errorf("sealed: session not saved: a key, the subject or a flash message is not valid UTF-8, or there are more than %d keys or flash messages", payload.MaxItems)
 	}
 	env := m.bind.Seal(wb.b, ring.ring[0], uint64(now.Unix()), len(pt))
-	lines, tl := m.jar.Write(env, m.maxAge(now, s.d.Created), s.present)
+	lines, dropped, tl := m.jar.Write(env, m.maxAge(now, s.d.Created), s.present)
 	if tl != nil {
-		return nil, &TooLargeError{Bytes: tl.Bytes, Limit: tl.Limit}
+		return nil, &TooLargeError{Bytes: tl.Bytes, Limit: tl.Limit, ResponseBytes: tl.ResponseBytes, ResponseLimit: tl.ResponseLimit}
 	}
+	m.droppedDeletions(dropped)
 	return lines, nil
+}
+
+// droppedDeletions logs the deletions of stale chunks that did not fit the
+// response budget: the client sent more chunk cookies than any session of
+// this budget has.
+func (m *Manager) droppedDeletions(n int) {
+	if n > 0 {
+		m.logger.Debug("sealed: stale chunk cookies not expired: their deletions do not fit the response budget", "chunks", n)
+	}
 }
 
 // maxAge is the cookies' Max-Age in seconds: until the idle or the

@@ -28,6 +28,12 @@ func TestOptionsValidationNamesTheField(t *testing.T) {
 		{Options{Budget: Budget{MaxChunks: 40}}, "Options.Budget.MaxChunks"},
 		{Options{Budget: Budget{MaxLineBytes: 5000}}, "Options.Budget.MaxLineBytes"},
 		{Options{Budget: Budget{MaxBytes: 10}}, "Options.Budget.MaxBytes"},
+		{Options{Budget: Budget{ReservedResponseBytes: -1}}, "Options.Budget.ReservedResponseBytes"},
+		{Options{Budget: Budget{MaxResponseBytes: -1}}, "Options.Budget.MaxResponseBytes"},
+		{Options{Budget: Budget{MaxResponseBytes: 1535}}, "Options.Budget.MaxResponseBytes"}, // 511 after the default 1024
+		{Options{Budget: Budget{MaxResponseBytes: 4096, ReservedResponseBytes: 3585}}, "Options.Budget.MaxResponseBytes"},
+		{Options{Budget: Budget{MaxResponseBytes: 4096, ReservedResponseBytes: 5000}}, "Options.Budget.MaxResponseBytes"},
+		{Options{Domain: strings.Repeat("d.", 120) + "example.com", Budget: Budget{MaxResponseBytes: 1536}}, "Options.Budget.MaxResponseBytes"},
 		{Options{CookieName: "bad name"}, "CookieName"},
 		{Options{CookieName: "__Host-s", AllowInsecure: true}, "Options.CookieName"},
 		{Options{CookieName: "__Host-s", Domain: "example.com"}, "Options.CookieName"},
@@ -46,6 +52,14 @@ func TestOptionsValidationNamesTheField(t *testing.T) {
 	}
 	_, err := New(nil, nil)
 	assert.ErrorContains(t, err, "keys is nil")
+
+	// The smallest room for Set-Cookie headers New accepts: 512 bytes.
+	for _, b := range []Budget{{MaxResponseBytes: 1536}, {MaxResponseBytes: 4096, ReservedResponseBytes: 3584}, {MaxResponseBytes: 513, ReservedResponseBytes: 1}} {
+		m, err := New(NewTestKeys(t, "k"), &Options{Budget: b})
+		if assert.NoError(t, err, "%+v", b) {
+			assert.NotEmpty(t, saved(t, m, map[string]any{"k": 1}), "%+v", b)
+		}
+	}
 }
 
 func TestDefaults(t *testing.T) {
@@ -71,20 +85,39 @@ func TestDefaults(t *testing.T) {
 // The zero Budget is the documented default: a manager without one
 // refuses exactly what one given {6144, 8, 4096} refuses.
 func TestDefaultBudget(t *testing.T) {
-	assert.Equal(t, Budget{MaxBytes: 6144, MaxChunks: 8, MaxLineBytes: 4096}, defaultBudget)
-	limit := func(b Budget) int {
+	assert.Equal(t, Budget{MaxBytes: 6144, MaxChunks: 8, MaxLineBytes: 4096, MaxResponseBytes: 4096, ReservedResponseBytes: 1024}, defaultBudget)
+	assert.Equal(t, Budget{MaxBytes: 7168, MaxChunks: 8, MaxLineBytes: 4096, MaxResponseBytes: 8192, ReservedResponseBytes: 1024}, BudgetNginx8k())
+	assert.Equal(t, Budget{MaxBytes: 8192, MaxChunks: 8, MaxLineBytes: 4096, MaxResponseBytes: 10240, ReservedResponseBytes: 2048}, BudgetAPIGatewayHTTP())
+	assert.Equal(t, Budget{MaxBytes: 15360, MaxChunks: 8, MaxLineBytes: 4096, MaxResponseBytes: 32768, ReservedResponseBytes: 4096}, BudgetLarge())
+	limit := func(b Budget) *TooLargeError {
 		m := NewTestManager(t, nil, &Options{Budget: b})
 		s := newSession(t, m)
 		require.NoError(t, s.Set("big", randomHex(20000)))
 		_, err := m.Save(context.Background(), s)
 		var tl *TooLargeError
 		require.True(t, errors.As(err, &tl), "%v", err)
-		return tl.Limit
+		return tl
 	}
 	def := limit(Budget{})
-	assert.Equal(t, limit(defaultBudget), def)
-	assert.LessOrEqual(t, def, defaultBudget.MaxBytes)
-	assert.Greater(t, limit(BudgetLarge()), def, "the limit follows the budget")
+	same := limit(defaultBudget)
+	assert.Equal(t, [2]int{same.Limit, same.ResponseLimit}, [2]int{def.Limit, def.ResponseLimit})
+	// The default binds on the response: one chunk of about 3 KiB, within
+	// a quantum of the 3072 bytes of Set-Cookie headers it leaves.
+	room := defaultBudget.MaxResponseBytes - defaultBudget.ReservedResponseBytes
+	assert.LessOrEqual(t, def.ResponseLimit, room)
+	assert.Greater(t, def.ResponseLimit, room-4, "the limit is the largest session that fits")
+	assert.Less(t, def.Limit, room, "the request side is not what binds")
+	// A default field is filled alone: a larger MaxBytes does not lift the
+	// response bound.
+	wider := limit(Budget{MaxBytes: 1 << 20})
+	assert.Equal(t, [2]int{def.Limit, def.ResponseLimit}, [2]int{wider.Limit, wider.ResponseLimit})
+	for _, b := range []Budget{BudgetNginx8k(), BudgetAPIGatewayHTTP(), BudgetLarge()} {
+		tl := limit(b)
+		assert.LessOrEqual(t, tl.Limit, b.MaxBytes, "%+v", b)
+		assert.LessOrEqual(t, tl.ResponseLimit, b.MaxResponseBytes-b.ReservedResponseBytes, "%+v", b)
+		assert.Greater(t, tl.Limit, def.Limit, "the limit follows the budget: %+v", b)
+		assert.Greater(t, tl.ResponseLimit, def.ResponseLimit, "the limit follows the budget: %+v", b)
+	}
 }
 
 func TestIdleTimeoutWithSkew(t *testing.T) {

@@ -315,8 +315,8 @@ func TestE2ELifecycle(t *testing.T) {
 		budget  sealed.Budget
 		minPeak int // chunks the session must have reached
 	}{
-		{"nginx", sealed.BudgetNginx(), 2},
-		{"short-lines", sealed.Budget{MaxBytes: sealed.BudgetNginx().MaxBytes, MaxChunks: 8, MaxLineBytes: 1024}, 5},
+		{"nginx-8k", sealed.BudgetNginx8k(), 2},
+		{"short-lines", sealed.Budget{MaxBytes: 7168, MaxChunks: 8, MaxLineBytes: 1024, MaxResponseBytes: 8192}, 5},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -712,7 +712,8 @@ func TestE2ELongDomainAndPath(t *testing.T) {
 func TestE2EBadInput(t *testing.T) {
 	clk := sealed.NewClock(time.Time{})
 	t0 := clk.Now()
-	opts := &sealed.Options{AllowInsecure: true, IdleTimeout: time.Hour, AbsoluteTimeout: 3 * time.Hour, Now: clk.Now}
+	// A budget that allows two chunks, for the cases of the second one.
+	opts := &sealed.Options{AllowInsecure: true, IdleTimeout: time.Hour, AbsoluteTimeout: 3 * time.Hour, Now: clk.Now, Budget: sealed.BudgetNginx8k()}
 	env := newE2E(t, opts, nil)
 	name := env.name
 
@@ -1036,42 +1037,59 @@ func TestE2EFlash(t *testing.T) {
 }
 
 // Default options over TLS: a __Host- cookie with Secure, HttpOnly,
-// SameSite=Lax, Path=/ and no Domain.
+// SameSite=Lax, Path=/ and no Domain, on every chunk. The default budget
+// holds one chunk; a budget that allows more changes no attribute.
 func TestE2ETLSDefaults(t *testing.T) {
-	env := startE2E(t, &sealed.Options{}, nil, true)
-	name := env.name
-	b := env.client(t)
-	require.Equal(t, "https", b.base.Scheme)
+	for _, tc := range []struct {
+		name   string
+		opts   *sealed.Options
+		size   int // bytes of randomness stored, twice as many hex digits
+		chunks int
+	}{
+		{"default", &sealed.Options{}, 1000, 1},
+		{"nginx-8k", &sealed.Options{Budget: sealed.BudgetNginx8k()}, 2000, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := startE2E(t, tc.opts, nil, true)
+			name := env.name
+			b := env.client(t)
+			require.Equal(t, "https", b.base.Scheme)
 
-	resp, body := b.do("POST", "/login", "")
-	require.Equal(t, http.StatusOK, resp.StatusCode, body)
-	lines := resp.Header.Values("Set-Cookie")
-	require.Len(t, lines, 1)
-	c, err := http.ParseSetCookie(lines[0])
-	require.NoError(t, err)
-	assert.Equal(t, "__Host-session", c.Name)
-	assert.Equal(t, "/", c.Path)
-	assert.Empty(t, c.Domain)
-	assert.NotContains(t, lines[0], "Domain=")
-	assert.True(t, c.Secure)
-	assert.True(t, c.HttpOnly)
-	assert.Equal(t, http.SameSiteLaxMode, c.SameSite)
-	assert.Equal(t, 24*3600, c.MaxAge, "the default IdleTimeout")
-	assert.False(t, c.Partitioned)
-	assert.Equal(t, "alice", b.dump().Subject)
+			resp, body := b.do("POST", "/login", "")
+			require.Equal(t, http.StatusOK, resp.StatusCode, body)
+			lines := resp.Header.Values("Set-Cookie")
+			require.Len(t, lines, 1)
+			c, err := http.ParseSetCookie(lines[0])
+			require.NoError(t, err)
+			assert.Equal(t, "__Host-session", c.Name)
+			assert.Equal(t, "/", c.Path)
+			assert.Empty(t, c.Domain)
+			assert.NotContains(t, lines[0], "Domain=")
+			assert.True(t, c.Secure)
+			assert.True(t, c.HttpOnly)
+			assert.Equal(t, http.SameSiteLaxMode, c.SameSite)
+			assert.Equal(t, 24*3600, c.MaxAge, "the default IdleTimeout")
+			assert.False(t, c.Partitioned)
+			assert.Equal(t, "alice", b.dump().Subject)
 
-	resp, body = b.do("POST", "/set?k=big", e2eHex(2000))
-	require.Equal(t, http.StatusOK, resp.StatusCode, body)
-	live := env.live(resp)
-	require.Len(t, live, 2)
-	for _, c := range resp.Cookies() {
-		assert.True(t, c.Secure && c.HttpOnly && c.Path == "/" && c.Domain == "", c.Name)
-		assert.True(t, strings.HasPrefix(c.Name, "__Host-"), c.Name)
+			resp, body = b.do("POST", "/set?k=big", e2eHex(tc.size))
+			require.Equal(t, http.StatusOK, resp.StatusCode, body)
+			live := env.live(resp)
+			require.Len(t, live, tc.chunks)
+			for _, c := range resp.Cookies() {
+				assert.True(t, c.Secure && c.HttpOnly && c.Path == "/" && c.Domain == "", c.Name)
+				assert.True(t, strings.HasPrefix(c.Name, "__Host-"), c.Name)
+			}
+			assert.Equal(t, live, b.session())
+			assert.Len(t, b.dump().Values["big"], 2*tc.size)
+
+			resp, _ = b.do("POST", "/logout", "")
+			want := []string{name}
+			for i := 1; i < tc.chunks; i++ {
+				want = append(want, name+"."+strconv.Itoa(i))
+			}
+			assert.Equal(t, want, env.expired(resp))
+			assert.Empty(t, b.session())
+		})
 	}
-	assert.Equal(t, live, b.session())
-	assert.Len(t, b.dump().Values["big"], 4000)
-
-	resp, _ = b.do("POST", "/logout", "")
-	assert.Equal(t, []string{name, name + ".1"}, env.expired(resp))
-	assert.Empty(t, b.session())
 }

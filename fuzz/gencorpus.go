@@ -238,6 +238,11 @@ func (s *sealer) open(lines []string) []byte {
 	return pt
 }
 
+// wideBudget lets a session take up to 32 full-size cookies in a request
+// and in a response: the sessions whose payloads seed the targets may be
+// larger than any preset allows.
+var wideBudget = sealed.Budget{MaxBytes: 1 << 20, MaxChunks: cookie.MaxChunks, MaxResponseBytes: 1 << 20}
+
 func manager(ring *sealed.Keyring, o sealed.Options) *sealed.Manager {
 	o.Now = func() time.Time { return fixedNow }
 	o.Logger = slog.New(slog.DiscardHandler)
@@ -374,7 +379,7 @@ func openSeeds(vs []vector, s *sealer, ring *sealed.Keyring) []seed {
 			out = append(out, seed{fmt.Sprintf("seal-%d-%s", n, np[2]), []any{val, np[0], np[1]}})
 		}
 	}
-	m := manager(ring, sealed.Options{})
+	m := manager(ring, sealed.Options{Budget: wideBudget})
 	for _, label := range []string{"small", "types", "3k"} {
 		lines := session(m, fillNamed(label))
 		out = append(out, seed{"session-" + label, []any{joined(lines), cookieName, sessionPurpose}})
@@ -460,7 +465,7 @@ func nested(levels int, inner []byte) []byte {
 
 func payloadSeeds(vs []vector, s *sealer, ring *sealed.Keyring) []seed {
 	var out []seed
-	m := manager(ring, sealed.Options{Budget: sealed.Budget{MaxBytes: 1 << 20, MaxChunks: cookie.MaxChunks}})
+	m := manager(ring, sealed.Options{Budget: wideBudget})
 	for _, f := range fills {
 		out = append(out, seed{"session-" + f.label, []any{s.open(session(m, f.fill))}})
 	}
@@ -641,7 +646,7 @@ func chunkPoolCounts() []int {
 		for k := range env {
 			env[k] = byte(k*7 + i)
 		}
-		lines, tl := j.Write(env, 86400, 0)
+		lines, _, tl := j.Write(env, 86400, 0)
 		if tl != nil {
 			log.Fatalf("FuzzChunks pool envelope %d does not fit", i)
 		}
@@ -700,13 +705,21 @@ func chunkSeeds(vs []vector) []seed {
 	for i, size := range sizes {
 		add(fmt.Sprintf("write-%d", size), nil, size, uint64(i)*0x9e3779b97f4a7c15)
 	}
+	// Envelopes that leave the default budget's response part full, so
+	// that deletions of the chunks held are left out.
+	for i, size := range []uint16{1500, 2200} {
+		add(fmt.Sprintf("write-%d", size), nil, size, uint64(len(sizes)+i)*0x9e3779b97f4a7c15)
+	}
 	add("empty", nil, 0, 0)
 	return out
 }
 
-// The root package's pool, as in fuzz_test.go (fzPoolSizes, fzPoolFill):
-// gencorpus needs its chunk counts.
-var middlewarePoolSizes = []int{0, 100, 3000}
+// The root package's pool, as in fuzz_test.go (fzPoolSizes, fzPoolFill,
+// fzMiddlewareBudget): gencorpus needs its chunk counts.
+var (
+	middlewarePoolSizes = []int{0, 100, 3000}
+	middlewareBudget    = sealed.BudgetNginx8k()
+)
 
 func poolFill(s *sealed.Session, i, size int) {
 	must(errors.Join(s.SetSubject(fmt.Sprintf("user-%d", i)), s.AddFlash("hello")))
@@ -729,7 +742,7 @@ func poolCounts(keys []sealed.Key, sizes []int) []int {
 		if i == len(sizes) {
 			ring = retired
 		}
-		lines := session(manager(ring, sealed.Options{}), func(s *sealed.Session) { poolFill(s, i, size) })
+		lines := session(manager(ring, sealed.Options{Budget: middlewareBudget}), func(s *sealed.Session) { poolFill(s, i, size) })
 		counts = append(counts, len(lines))
 	}
 	return counts

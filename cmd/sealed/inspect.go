@@ -143,7 +143,8 @@ func (c *cli) inspect(o *inspectOpts, fs *flag.FlagSet, pos []string) int {
 
 // inspectConfig opens cookies as a Manager made by sealed.New with this
 // CookieName and AllowInsecure and every other Option at its default
-// would: the same cookie attributes and budget, purpose and timeouts.
+// would (the same cookie attributes, purpose and timeouts), under any
+// budget.
 func inspectConfig(keys []jwk.Key, name string, insecure bool) (inspect.Config, error) {
 	ring, err := jwk.Ring(keys)
 	if err != nil {
@@ -151,7 +152,9 @@ func inspectConfig(keys []jwk.Key, name string, insecure bool) (inspect.Config, 
 	}
 	jar, err := cookie.New(cookie.Config{
 		Name: name, Path: "/", Secure: !insecure, SameSite: http.SameSiteLaxMode,
-		Budget:     cookie.Budget{MaxBytes: 6144, MaxChunks: 8, MaxLineBytes: cookie.MaxLine},
+		// Read-only: any budget's session opens (the response side of a
+		// budget bounds only saves).
+		Budget:     cookie.Budget{MaxBytes: 1 << 20, MaxChunks: cookie.MaxChunks, MaxLineBytes: cookie.MaxLine},
 		MaxAge:     int(400 * 24 * time.Hour / time.Second),
 		MaxDecoded: envelope.MaxSize,
 	})

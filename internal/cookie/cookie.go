@@ -13,6 +13,7 @@ package cookie
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/textproto"
 	"strconv"
@@ -33,12 +34,24 @@ const MaxChunks = 32
 // response once one line exceeds 4096 bytes with its attributes.
 const MaxLine = 4096
 
-// Budget bounds the cookies of one session; every field is set.
+// Budget bounds the cookies of one session in both directions; every
+// field is set.
 type Budget struct {
 	MaxBytes     int // what the session adds to a request's Cookie header
 	MaxChunks    int // cookies, at most MaxChunks
 	MaxLineBytes int // each Set-Cookie line as serialized, at most MaxLine
+	// MaxResponseBytes and ReservedResponseBytes bound a response's
+	// header: its Set-Cookie headers ("Set-Cookie: " line CRLF) may take
+	// MaxResponseBytes-ReservedResponseBytes. A MaxResponseBytes of 0
+	// means no bound, for callers that only read (the root package always
+	// sets one).
+	MaxResponseBytes      int
+	ReservedResponseBytes int
 }
+
+// headerOverhead is what a Set-Cookie line costs in a response header
+// besides itself: "Set-Cookie: " and CRLF.
+const headerOverhead = len("Set-Cookie: ") + len("\r\n")
 
 // Config is a session cookie's name, attributes and budget. The error
 // texts of New name the Options fields they come from.
@@ -83,6 +96,10 @@ func New(c Config) (*Jar, error) {
 	if worst > c.Budget.MaxLineBytes-256 {
 		return nil, fmt.Errorf("sealed: Options.CookieName, Path and Domain take %d bytes of each %d-byte Set-Cookie line, leaving too little for the session", worst, c.Budget.MaxLineBytes)
 	}
+	// Likewise for the response: one Set-Cookie header must hold a session.
+	if one := headerOverhead + len(c.Name) + 1 + len(j.serialize(c.MaxAge)); one > j.responseRoom()-256 {
+		return nil, fmt.Errorf("sealed: Options.CookieName, Path and Domain take %d bytes of the %d bytes of Set-Cookie headers that Options.Budget.MaxResponseBytes leaves after ReservedResponseBytes, leaving too little for the session", one, j.responseRoom())
+	}
 	j.delAttrs = j.serialize(-1)
 	j.names = make([]string, c.Budget.MaxChunks)
 	for i := range j.names {
@@ -100,6 +117,10 @@ func validate(c *Config) error {
 		return fmt.Errorf("sealed: Options.Budget.MaxLineBytes is %d, want 512 to %d", b.MaxLineBytes, MaxLine)
 	case b.MaxBytes < 256:
 		return fmt.Errorf("sealed: Options.Budget.MaxBytes is %d, want at least 256", b.MaxBytes)
+	case b.ReservedResponseBytes < 0:
+		return fmt.Errorf("sealed: Options.Budget.ReservedResponseBytes is %d, want 0 or more", b.ReservedResponseBytes)
+	case b.MaxResponseBytes != 0 && b.MaxResponseBytes-b.ReservedResponseBytes < 512:
+		return fmt.Errorf("sealed: Options.Budget.MaxResponseBytes (%d) leaves %d bytes for Set-Cookie headers after ReservedResponseBytes (%d), want at least 512", b.MaxResponseBytes, b.MaxResponseBytes-b.ReservedResponseBytes, b.ReservedResponseBytes)
 	}
 	hc := http.Cookie{Name: c.Name, Value: "x", Path: c.Path, Domain: c.Domain, Secure: c.Secure, Partitioned: c.Partitioned, SameSite: c.SameSite}
 	if err := hc.Valid(); err != nil {
@@ -302,41 +323,73 @@ var countPrefix = func() (p [MaxChunks + 1]string) {
 	return p
 }()
 
-// TooLarge reports a value whose cookies would not fit the budget.
+// TooLarge reports a value whose cookies would not fit the budget, with
+// the numbers of both directions.
 type TooLarge struct {
 	// Bytes is what the value's cookies would add to the request's Cookie
-	// header ("name=value" pairs and the "; " between them).
-	Bytes int
-	// Limit is the most that any value may add under the budget:
-	// MaxBytes, or less where MaxChunks and MaxLineBytes bind first.
-	Limit int
+	// header ("name=value" pairs and the "; " between them); Limit is that
+	// of the largest value the budget allows.
+	Bytes, Limit int
+	// ResponseBytes is what the value's Set-Cookie headers would take in
+	// the response header; ResponseLimit is that of the largest value the
+	// budget allows.
+	ResponseBytes, ResponseLimit int
 }
 
 // Write returns the Set-Cookie lines that carry the envelope env, with
 // Max-Age maxAge: its chunks, then deletions for the chunks in present
 // beyond them. It fails, writing nothing, when the chunks would not fit
-// the budget.
-func (j *Jar) Write(env []byte, maxAge int, present Mask) ([]string, *TooLarge) {
+// the budget. Deletions that would not fit the response are left out
+// (dropped reports how many): a stale chunk beyond the count is ignored
+// on read, while a response over the front end's limit is lost whole.
+func (j *Jar) Write(env []byte, maxAge int, present Mask) (lines []string, dropped int, tl *TooLarge) {
 	attrs := j.attrsFor(maxAge)
 	p, tl := j.plan(b64.EncodedLen(len(env)), len(attrs))
 	if tl != nil {
-		return nil, tl
+		return nil, 0, tl
 	}
 	out := make([]string, 0, p.n+popcount(present>>p.n))
 	out = j.lines(out, env, &p, attrs)
-	return j.expire(out, present, p.n), nil
+	room := j.responseRoom() - j.responseBytes(p.value, p.n, len(attrs))
+	out, dropped = j.expire(out, present, p.n, room)
+	return out, dropped, nil
 }
 
-// Expire returns deletions for every chunk in present.
-func (j *Jar) Expire(present Mask) []string { return j.expire(nil, present, 0) }
+// Expire returns deletions for every chunk in present that fits the
+// response budget, and how many did not fit.
+func (j *Jar) Expire(present Mask) ([]string, int) {
+	return j.expire(nil, present, 0, j.responseRoom())
+}
 
-func (j *Jar) expire(out []string, present Mask, from int) []string {
+func (j *Jar) expire(out []string, present Mask, from, room int) ([]string, int) {
+	dropped := 0
 	for i := from; i < MaxChunks; i++ {
-		if present&(1<<i) != 0 {
-			out = append(out, chunkName(j.c.Name, i)+"="+j.delAttrs)
+		if present&(1<<i) == 0 {
+			continue
 		}
+		line := chunkName(j.c.Name, i) + "=" + j.delAttrs
+		if room -= len(line) + headerOverhead; room < 0 {
+			dropped++
+			continue
+		}
+		out = append(out, line)
 	}
-	return out
+	return out, dropped
+}
+
+// responseRoom is what the budget leaves a save's Set-Cookie headers.
+func (j *Jar) responseRoom() int {
+	if j.c.Budget.MaxResponseBytes == 0 {
+		return math.MaxInt / 2 // no bound, and room to subtract from
+	}
+	return j.c.Budget.MaxResponseBytes - j.c.Budget.ReservedResponseBytes
+}
+
+// responseBytes is what a sealed value of L characters in n chunks takes
+// in the response header: each "Set-Cookie: name=value; attrs" line, its
+// CRLF, and the count prefix.
+func (j *Jar) responseBytes(L, n, attrsLen int) int {
+	return j.requestBytes(L, n) - 2*(n-1) + n*(attrsLen+headerOverhead)
 }
 
 func popcount(m Mask) int {
@@ -351,6 +404,7 @@ func popcount(m Mask) int {
 // starting with prefix, chunk i holding take[i] characters of the value.
 type chunkPlan struct {
 	n      int
+	value  int // characters of the value
 	prefix string
 	take   [MaxChunks]int
 }
@@ -358,8 +412,10 @@ type chunkPlan struct {
 // plan splits a sealed value of L characters into the fewest chunks that
 // fit: each Set-Cookie line (the chunk's name, "=", its value and attrsLen
 // bytes of attributes) within MaxLineBytes, the Cookie header the browser
-// sends back within MaxBytes, every chunk but the last a whole number of
-// base64 quanta.
+// sends back within MaxBytes, the Set-Cookie headers within the response
+// budget, every chunk but the last a whole number of base64 quanta. More
+// chunks only add names and attributes, so if the fewest do not fit the
+// two totals, no plan does.
 func (j *Jar) plan(L int, attrsLen int) (chunkPlan, *TooLarge) {
 	var p chunkPlan
 	b := j.c.Budget
@@ -368,9 +424,9 @@ func (j *Jar) plan(L int, attrsLen int) (chunkPlan, *TooLarge) {
 		if total < L {
 			continue
 		}
-		// The fewest chunks that hold the value; check the request budget.
-		if req := j.requestBytes(L, n); req > b.MaxBytes {
-			return p, &TooLarge{Bytes: req, Limit: j.limit(attrsLen)}
+		req, resp := j.requestBytes(L, n), j.responseBytes(L, n, attrsLen)
+		if req > b.MaxBytes || resp > j.responseRoom() {
+			return p, j.tooLarge(req, resp, attrsLen)
 		}
 		// Fill the chunks in order; the last may come out shorter, and a
 		// chunk that would end the value mid-quantum before the last one
@@ -387,14 +443,20 @@ func (j *Jar) plan(L int, attrsLen int) (chunkPlan, *TooLarge) {
 		if rest != 0 {
 			continue // cannot happen: total >= L
 		}
-		p.n, p.prefix = n, countPrefix[n]
+		p.n, p.value, p.prefix = n, L, countPrefix[n]
 		return p, nil
 	}
-	// More chunks than the budget allows: say how many bytes of Cookie
-	// header they would take, lines as wide as the budget's.
+	// More chunks than the budget allows: say how many bytes they would
+	// take, lines as wide as the budget's.
 	line := b.MaxLineBytes - len(j.names[0]) - 4 - attrsLen
 	n := max((L+line-1)/line, b.MaxChunks+1)
-	return p, &TooLarge{Bytes: j.requestBytes(L, n), Limit: j.limit(attrsLen)}
+	return p, j.tooLarge(j.requestBytes(L, n), j.responseBytes(L, n, attrsLen), attrsLen)
+}
+
+func (j *Jar) tooLarge(req, resp, attrsLen int) *TooLarge {
+	tl := &TooLarge{Bytes: req, ResponseBytes: resp}
+	tl.Limit, tl.ResponseLimit = j.limit(attrsLen)
+	return tl
 }
 
 // capacity fills p.take with the most characters each of n chunks can
@@ -438,22 +500,29 @@ func (j *Jar) requestBytes(L, n int) int {
 	return req
 }
 
-// limit is the Cookie header bytes of the largest value the budget lets a
-// save write.
-func (j *Jar) limit(attrsLen int) int {
+// limit is the Cookie header bytes and the Set-Cookie header bytes of the
+// largest value the budget lets a save write.
+func (j *Jar) limit(attrsLen int) (req, resp int) {
 	var p chunkPlan
-	best, prev := 0, 0
+	best, bestN, prev := 0, 0, 0
 	for n := 1; n <= j.c.Budget.MaxChunks; n++ {
 		total := j.capacity(&p, n, attrsLen)
 		// The values that take exactly n chunks are those longer than
-		// n-1 chunks hold; the longest of them within MaxBytes.
-		hi := min(total, j.c.Budget.MaxBytes-j.requestBytes(0, n))
-		if hi > prev {
-			best = max(best, j.requestBytes(hi, n))
+		// n-1 chunks hold; the longest of them within both totals. No
+		// envelope encodes to a length of 1 modulo 4.
+		hi := min(total, j.c.Budget.MaxBytes-j.requestBytes(0, n), j.responseRoom()-j.responseBytes(0, n, attrsLen))
+		if hi%4 == 1 {
+			hi--
+		}
+		if hi > prev && hi > best {
+			best, bestN = hi, n
 		}
 		prev = total
 	}
-	return best
+	if bestN == 0 {
+		return 0, 0
+	}
+	return j.requestBytes(best, bestN), j.responseBytes(best, bestN, attrsLen)
 }
 
 // lines appends to out the Set-Cookie lines that carry env split as p

@@ -67,7 +67,7 @@ func TestSplitJoinIdentity(t *testing.T) {
 		env := make([]byte, k)
 		rand.Read(env)
 		sealed := base64.RawURLEncoding.EncodeToString(env)
-		out, tl := j.Write(env, 86400, 0)
+		out, _, tl := j.Write(env, 86400, 0)
 		require.Nil(t, tl, "k=%d", k)
 		var cs chunkSet
 		var pairs []string
@@ -112,7 +112,7 @@ func TestSplitTooLarge(t *testing.T) {
 	assert.NotNil(t, tl)
 
 	// Write writes nothing for a value that does not fit.
-	lines, tl := j.Write(make([]byte, 4000), 60, 0b11)
+	lines, _, tl := j.Write(make([]byte, 4000), 60, 0b11)
 	assert.NotNil(t, tl)
 	assert.Nil(t, lines)
 }
@@ -122,13 +122,16 @@ func TestSplitTooLarge(t *testing.T) {
 func TestWriteExpiresStaleChunks(t *testing.T) {
 	j := testJar(t, Config{})
 	const del = "=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"
-	lines, tl := j.Write([]byte("small"), 60, 0b1011)
+	lines, _, tl := j.Write([]byte("small"), 60, 0b1011)
 	require.Nil(t, tl)
 	require.Len(t, lines, 3)
 	assert.Equal(t, "s=c21hbGw; Path=/; Max-Age=60; HttpOnly; SameSite=Lax", lines[0])
 	assert.Equal(t, []string{"s.1" + del, "s.3" + del}, lines[1:])
-	assert.Equal(t, []string{"s" + del, "s.2" + del, "s.31" + del}, j.Expire(1|1<<2|1<<31))
-	assert.Empty(t, j.Expire(0))
+	gone, dropped := j.Expire(1 | 1<<2 | 1<<31)
+	assert.Equal(t, []string{"s" + del, "s.2" + del, "s.31" + del}, gone)
+	assert.Zero(t, dropped)
+	gone, _ = j.Expire(0)
+	assert.Empty(t, gone)
 }
 
 // Read refuses a value by its length before decoding it: past the budget
@@ -250,4 +253,194 @@ func TestAddHeaderParsesLikeNetHTTP(t *testing.T) {
 	assert.Equal(t, Mask(0b11), cs.present)
 	assert.Equal(t, "AAAA", cs.vals[0])
 	assert.Equal(t, "BB", cs.vals[1])
+}
+
+// measured is what lines take in each direction: the Cookie header a
+// browser sends back (every "name=value" of a live line, "; " between
+// them) and the response header (each "Set-Cookie: " line CRLF, deletions
+// included).
+func measured(lines []string) (req, resp int) {
+	live := 0
+	for _, l := range lines {
+		resp += len("Set-Cookie: ") + len(l) + len("\r\n")
+		if strings.Contains(l, "; Max-Age=0") {
+			continue
+		}
+		if live > 0 {
+			req += len("; ")
+		}
+		req += len(pairOf(l))
+		live++
+	}
+	return req, resp
+}
+
+// The largest value Write accepts fits both directions and one byte more
+// is refused, whichever direction binds, with one chunk or several; the
+// refusal's limits are the numbers of that largest value, and its Bytes
+// and ResponseBytes what the refused value's fewest chunks would take.
+func TestLargestValueFitsBothSides(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		b     Budget
+		resp  bool // the response side binds, else the request side
+		parts int  // chunks of the largest value
+	}{
+		{"default", Budget{MaxBytes: 6144, MaxChunks: 8, MaxLineBytes: MaxLine, MaxResponseBytes: 4096, ReservedResponseBytes: 1024}, true, 1},
+		{"nginx-8k", Budget{MaxBytes: 7168, MaxChunks: 8, MaxLineBytes: MaxLine, MaxResponseBytes: 8192, ReservedResponseBytes: 1024}, true, 2},
+		{"short-lines", Budget{MaxBytes: 6144, MaxChunks: 8, MaxLineBytes: 1024, MaxResponseBytes: 4096, ReservedResponseBytes: 1024}, true, 3},
+		{"request-one", Budget{MaxBytes: 2000, MaxChunks: 8, MaxLineBytes: MaxLine, MaxResponseBytes: 32768, ReservedResponseBytes: 4096}, false, 1},
+		{"request-large", Budget{MaxBytes: 15360, MaxChunks: 8, MaxLineBytes: MaxLine, MaxResponseBytes: 32768, ReservedResponseBytes: 4096}, false, 4},
+		// Off by one from a multiple of 4, so that the bound falls where
+		// no value's encoding ends: the limits still are the largest
+		// value's.
+		{"response-odd", Budget{MaxBytes: 6144, MaxChunks: 8, MaxLineBytes: MaxLine, MaxResponseBytes: 4097, ReservedResponseBytes: 1024}, true, 1},
+		{"request-odd", Budget{MaxBytes: 2001, MaxChunks: 8, MaxLineBytes: MaxLine, MaxResponseBytes: 32768, ReservedResponseBytes: 4096}, false, 1},
+	} {
+		for _, attrs := range []Config{{}, {Name: "__Host-session", Secure: true, Partitioned: true, SameSite: http.SameSiteNoneMode}, {Name: "sid", Domain: "example.com", Path: "/app"}} {
+			t.Run(c.name+"/"+attrs.Name, func(t *testing.T) {
+				cfg := attrs
+				cfg.Budget = c.b
+				j := testJar(t, cfg)
+				unbounded := cfg
+				unbounded.Budget = Budget{MaxBytes: 1 << 20, MaxChunks: c.b.MaxChunks, MaxLineBytes: c.b.MaxLineBytes}
+				ref := testJar(t, unbounded) // splits alike, refuses nothing
+				const maxAge = 86400
+				fits := func(k int) bool {
+					_, _, tl := j.Write(make([]byte, k), maxAge, 0)
+					return tl == nil
+				}
+				// Acceptance grows no wider with the value: search for its end.
+				lo, hi := 0, 64<<10 // fits(lo), !fits(hi)
+				require.True(t, fits(lo))
+				require.False(t, fits(hi))
+				for hi-lo > 1 {
+					if mid := (lo + hi) / 2; fits(mid) {
+						lo = mid
+					} else {
+						hi = mid
+					}
+				}
+				largest, _, tl := j.Write(make([]byte, lo), maxAge, 0)
+				require.Nil(t, tl)
+				require.Len(t, largest, c.parts)
+				req, resp := measured(largest)
+				room := c.b.MaxResponseBytes - c.b.ReservedResponseBytes
+				assert.LessOrEqual(t, resp, room, "Set-Cookie headers")
+				assert.LessOrEqual(t, req, c.b.MaxBytes, "Cookie header")
+				for _, l := range largest {
+					assert.LessOrEqual(t, len(l), c.b.MaxLineBytes)
+				}
+
+				_, _, tl = j.Write(make([]byte, lo+1), maxAge, 0)
+				require.NotNil(t, tl, "one byte more")
+				over, _, refTL := ref.Write(make([]byte, lo+1), maxAge, 0)
+				require.Nil(t, refTL)
+				overReq, overResp := measured(over)
+				assert.Equal(t, overReq, tl.Bytes, "Bytes: the Cookie header of the refused value")
+				assert.Equal(t, overResp, tl.ResponseBytes, "ResponseBytes: the Set-Cookie headers of the refused value")
+				assert.Equal(t, req, tl.Limit, "Limit: the Cookie header of the largest value")
+				assert.Equal(t, resp, tl.ResponseLimit, "ResponseLimit: the Set-Cookie headers of the largest value")
+				if c.resp {
+					assert.Greater(t, tl.ResponseBytes, room)
+					assert.Greater(t, tl.ResponseBytes, tl.ResponseLimit)
+					assert.LessOrEqual(t, tl.Bytes, c.b.MaxBytes, "the request side would have fitted")
+				} else {
+					assert.Greater(t, tl.Bytes, c.b.MaxBytes)
+					assert.Greater(t, tl.Bytes, tl.Limit)
+					assert.LessOrEqual(t, tl.ResponseBytes, room, "the response side would have fitted")
+				}
+
+				// The largest value still fits beside the client's stale
+				// chunks: their deletions give way.
+				lines, dropped, tl := j.Write(make([]byte, lo), maxAge, ^Mask(0))
+				require.Nil(t, tl)
+				assert.Equal(t, largest[:c.parts], lines[:c.parts])
+				_, resp = measured(lines)
+				assert.LessOrEqual(t, resp, room)
+				assert.Equal(t, MaxChunks-c.parts, len(lines)-c.parts+dropped)
+			})
+		}
+	}
+}
+
+// Deletions of stale chunks that do not fit the response's room for
+// Set-Cookie headers are left out, the lowest chunks first kept; Write
+// and Expire say how many. Without a response bound none is.
+func TestDeletionsWithinTheResponse(t *testing.T) {
+	const del = "=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"
+	j := testJar(t, Config{Budget: Budget{MaxBytes: 6144, MaxChunks: 8, MaxLineBytes: MaxLine, MaxResponseBytes: 1536, ReservedResponseBytes: 1024}})
+	const room = 512
+	all := ^Mask(0)
+	lines, dropped, tl := j.Write([]byte("small"), 60, all)
+	require.Nil(t, tl)
+	require.Greater(t, len(lines), 2)
+	assert.Equal(t, "s=c21hbGw; Path=/; Max-Age=60; HttpOnly; SameSite=Lax", lines[0])
+	for i, l := range lines[1:] {
+		assert.Equal(t, chunkName("s", i+1)+del, l)
+	}
+	_, resp := measured(lines)
+	assert.LessOrEqual(t, resp, room)
+	next := len("Set-Cookie: ") + len(chunkName("s", len(lines))+del) + len("\r\n")
+	assert.Greater(t, resp+next, room, "a deletion that fits was left out")
+	assert.Equal(t, MaxChunks-1, len(lines)-1+dropped)
+
+	gone, dropped := j.Expire(all)
+	require.NotEmpty(t, gone)
+	assert.Equal(t, "s"+del, gone[0], "the first chunk's deletion comes first")
+	for i, l := range gone {
+		assert.Equal(t, chunkName("s", i)+del, l)
+	}
+	_, resp = measured(gone)
+	assert.LessOrEqual(t, resp, room)
+	assert.Equal(t, MaxChunks, len(gone)+dropped)
+	assert.Positive(t, dropped)
+
+	// Without a response bound, everything.
+	free := testJar(t, Config{})
+	lines, dropped, tl = free.Write([]byte("small"), 60, all)
+	require.Nil(t, tl)
+	assert.Len(t, lines, MaxChunks)
+	assert.Zero(t, dropped)
+	gone, dropped = free.Expire(all)
+	assert.Len(t, gone, MaxChunks)
+	assert.Zero(t, dropped)
+}
+
+// New refuses a response room under 512 bytes, a negative reserve, and a
+// name, Path and Domain that leave one Set-Cookie header too little room.
+func TestNewChecksTheResponseBudget(t *testing.T) {
+	base := Config{Name: "s", Path: "/", SameSite: http.SameSiteLaxMode, MaxAge: 86400, MaxDecoded: envelope.MaxSize}
+	for _, c := range []struct {
+		b    Budget
+		want string // "" when New accepts it
+	}{
+		{Budget{MaxBytes: 6144, MaxChunks: 8, MaxLineBytes: MaxLine}, ""}, // no response bound
+		{Budget{MaxBytes: 6144, MaxChunks: 8, MaxLineBytes: MaxLine, MaxResponseBytes: 512}, ""},
+		{Budget{MaxBytes: 6144, MaxChunks: 8, MaxLineBytes: MaxLine, MaxResponseBytes: 1536, ReservedResponseBytes: 1024}, ""},
+		{Budget{MaxBytes: 6144, MaxChunks: 8, MaxLineBytes: MaxLine, MaxResponseBytes: 511}, "Options.Budget.MaxResponseBytes"},
+		{Budget{MaxBytes: 6144, MaxChunks: 8, MaxLineBytes: MaxLine, MaxResponseBytes: 1535, ReservedResponseBytes: 1024}, "Options.Budget.MaxResponseBytes"},
+		{Budget{MaxBytes: 6144, MaxChunks: 8, MaxLineBytes: MaxLine, MaxResponseBytes: -1}, "Options.Budget.MaxResponseBytes"},
+		{Budget{MaxBytes: 6144, MaxChunks: 8, MaxLineBytes: MaxLine, MaxResponseBytes: 4096, ReservedResponseBytes: -1}, "Options.Budget.ReservedResponseBytes"},
+	} {
+		cfg := base
+		cfg.Budget = c.b
+		_, err := New(cfg)
+		if c.want == "" {
+			assert.NoError(t, err, "%+v", c.b)
+		} else if assert.Error(t, err, "%+v", c.b) {
+			assert.Contains(t, err.Error(), c.want)
+		}
+	}
+	cfg := base
+	cfg.Domain = strings.Repeat("d.", 120) + "example.com"
+	cfg.Budget = Budget{MaxBytes: 6144, MaxChunks: 8, MaxLineBytes: MaxLine, MaxResponseBytes: 4096}
+	_, err := New(cfg)
+	require.NoError(t, err)
+	cfg.Budget.MaxResponseBytes = 550 // over 512, but the Domain takes most of it
+	_, err = New(cfg)
+	if assert.Error(t, err) {
+		assert.Contains(t, err.Error(), "Options.Budget.MaxResponseBytes")
+		assert.Contains(t, err.Error(), "Domain")
+	}
 }

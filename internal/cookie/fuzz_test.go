@@ -36,12 +36,14 @@ func fzJar(tb testing.TB, b Budget) *Jar {
 }
 
 // The budgets of the jars: wide splits the pool's values into many small
-// chunks and reads up to 32; narrow is the default budget; large is
-// BudgetLarge, which the writing half uses. gencorpus.go uses wide too.
+// chunks and reads up to 32, with no bound on the response; narrow is the
+// default budget, whose response side binds (one chunk, deletions left
+// out); large is BudgetLarge, whose request side binds. The writing half
+// uses narrow and large. gencorpus.go uses wide too.
 var (
 	fzWide   = Budget{MaxBytes: 1 << 20, MaxChunks: MaxChunks, MaxLineBytes: 512}
-	fzNarrow = Budget{MaxBytes: 6144, MaxChunks: 8, MaxLineBytes: MaxLine}
-	fzLarge  = Budget{MaxBytes: 15360, MaxChunks: 8, MaxLineBytes: MaxLine}
+	fzNarrow = Budget{MaxBytes: 6144, MaxChunks: 8, MaxLineBytes: MaxLine, MaxResponseBytes: 4096, ReservedResponseBytes: 1024}
+	fzLarge  = Budget{MaxBytes: 15360, MaxChunks: 8, MaxLineBytes: MaxLine, MaxResponseBytes: 32768, ReservedResponseBytes: 4096}
 )
 
 // fzChunkNames is the alphabet of cookie names FuzzChunks draws from: the
@@ -93,7 +95,7 @@ func fzMakePool(tb testing.TB, j *Jar) [][]string {
 	tb.Helper()
 	pool := make([][]string, len(fzPoolSizes))
 	for i := range fzPoolSizes {
-		lines, tl := j.Write(fzPoolEnv(i), 86400, 0)
+		lines, _, tl := j.Write(fzPoolEnv(i), 86400, 0)
 		require.Nil(tb, tl)
 		for k, line := range lines {
 			name, value, _ := strings.Cut(fzPairOf(line), "=")
@@ -190,13 +192,19 @@ func fzRefRead(lines []string, b Budget, maxDecoded int) fzRefReadResult {
 //
 // Writing: an envelope of a size taken from the input (up to 12 KiB), with
 // a Max-Age and the chunks the client holds taken from the input too, is
-// written under BudgetLarge. It may fail only when it cannot fit. Each
-// line must be the (*http.Cookie).String() of its cookie and fit 4096
-// bytes, the chunks must fit the budget, carry the count and whole base64
-// quanta as SPEC.md says and join to the envelope's encoding, and every
-// chunk the client holds beyond them must be expired. The chunks, shuffled
-// (by the input's seed) and mixed with a stale chunk and a foreign cookie,
-// must read back to the envelope.
+// written under BudgetLarge and under the default budget. It must be
+// written in the fewest chunks whose lines fit MaxLineBytes, and refused
+// exactly when those chunks would not fit a direction: their Cookie
+// header over MaxBytes, or their Set-Cookie headers ("Set-Cookie: " line
+// CRLF) over MaxResponseBytes-ReservedResponseBytes; a refusal carries
+// those chunks' numbers in both directions. Each line must be the
+// (*http.Cookie).String() of its cookie and fit 4096 bytes, the chunks
+// must carry the count and whole base64 quanta as SPEC.md says and join
+// to the envelope's encoding, and the chunks the client holds beyond them
+// must be expired in order as long as their deletions fit the response
+// beside the chunks (the rest counted as dropped); Expire likewise. The
+// chunks, shuffled (by the input's seed) and mixed with a stale chunk and
+// a foreign cookie, must read back to the envelope.
 func FuzzChunks(f *testing.F) {
 	fuzzseed.RequireCorpus(f)
 	wide, narrow, large := fzJar(f, fzWide), fzJar(f, fzNarrow), fzJar(f, fzLarge)
@@ -229,102 +237,190 @@ func FuzzChunks(f *testing.F) {
 		}
 		maxAge := 1 + rng.IntN(400*24*3600)
 		held := Mask(rng.Uint32())
-		lines, tl := large.Write(env, maxAge, held)
-		encoded := base64.RawURLEncoding.EncodeToString(env)
-		if tl != nil {
-			require.Nil(t, lines)
-			require.Greater(t, tl.Bytes, tl.Limit, "TooLarge within the limit")
-			require.LessOrEqual(t, tl.Limit, fzLarge.MaxBytes)
-			// With the fewest chunks that hold it (eight always do, lines
-			// being long), the value fits unless even eight chunks' names,
-			// count and separators take it over MaxBytes.
-			overhead := len("8.") + 2*7
-			for i := range 8 {
-				overhead += len(fuzzseed.RefChunkName(fzName, i)) + 1
-			}
-			require.Greater(t, len(encoded)+overhead, fzLarge.MaxBytes, "a value that fits was refused: %+v", *tl)
-			return
-		}
-
-		attrs := func(c *http.Cookie) string {
-			c.Path, c.HttpOnly, c.Secure, c.SameSite = "/", true, true, http.SameSiteLaxMode
-			return c.String()
-		}
-		var chunks []fuzzseed.Cookie
-		for len(chunks) < len(lines) {
-			c, err := http.ParseSetCookie(lines[len(chunks)])
-			require.NoError(t, err)
-			if c.MaxAge < 0 {
-				break
-			}
-			chunks = append(chunks, fuzzseed.Cookie{Name: c.Name, Value: c.Value})
-		}
-		n := len(chunks)
-		require.True(t, n >= 1 && n <= fzLarge.MaxChunks, "%d chunks", n)
-		reqBytes := 2 * (n - 1)
-		var joined strings.Builder
-		for i, c := range chunks {
-			line := lines[i]
-			require.LessOrEqual(t, len(line), MaxLine, "Set-Cookie line over 4096 bytes")
-			require.Equal(t, attrs(&http.Cookie{Name: c.Name, Value: c.Value, MaxAge: maxAge}), line)
-			require.Equal(t, fuzzseed.RefChunkName(fzName, i), c.Name)
-			reqBytes += len(c.Name) + 1 + len(c.Value)
-			v := c.Value
-			if i == 0 && n > 1 {
-				prefix := strconv.Itoa(n) + "."
-				require.True(t, strings.HasPrefix(v, prefix), "first chunk %q... lacks the count", v[:min(8, len(v))])
-				v = v[len(prefix):]
-			}
-			if i < n-1 {
-				require.Zero(t, len(v)%4, "non-final chunk %d holds %d characters", i, len(v))
-			}
-			joined.WriteString(v)
-		}
-		require.LessOrEqual(t, reqBytes, fzLarge.MaxBytes)
-		require.Equal(t, encoded, joined.String(), "the chunks do not join to the envelope's encoding")
-
-		// Deletions: each chunk held beyond the new ones, in order.
-		var deletions []string
-		for i := n; i < MaxChunks; i++ {
-			if held&(1<<i) != 0 {
-				deletions = append(deletions, attrs(&http.Cookie{Name: fuzzseed.RefChunkName(fzName, i), MaxAge: -1}))
-			}
-		}
-		require.Equal(t, deletions, lines[n:], "stale chunks not expired as they should be")
-		var all []string
-		for i := range MaxChunks {
-			if held&(1<<i) != 0 {
-				all = append(all, attrs(&http.Cookie{Name: fuzzseed.RefChunkName(fzName, i), MaxAge: -1}))
-			}
-		}
-		require.Equal(t, all, large.Expire(held))
-
-		// Read back.
-		sent := append([]fuzzseed.Cookie(nil), chunks...)
-		if seed&1 != 0 && n < MaxChunks {
-			sent = append(sent, fuzzseed.Cookie{Name: fuzzseed.RefChunkName(fzName, n), Value: "c3RhbGU"})
-		}
-		if seed&2 != 0 {
-			sent = append(sent, fuzzseed.Cookie{Name: "other", Value: "x"})
-		}
-		rng.Shuffle(len(sent), func(i, j int) { sent[i], sent[j] = sent[j], sent[i] })
-		var want Mask
-		back := make([]string, len(sent))
-		for i, c := range sent {
-			back[i] = c.Name + "=" + c.Value
-			if k := fuzzseed.RefChunkIndex(fzName, c.Name); k >= 0 {
-				want |= 1 << k
-			}
-		}
-		for _, headers := range [][]string{back, {strings.Join(back, "; ")}} {
-			buf, present, reason := large.Read(headers, room)
-			require.Empty(t, reason, "written chunks do not read back")
-			require.Equal(t, want, present)
-			require.Len(t, buf, room+len(env))
-			require.True(t, bytes.Equal(env, buf[room:]), "written chunks read back to other bytes")
-			require.Equal(t, n, large.Chunks(headers))
+		for _, j := range []struct {
+			jar *Jar
+			b   Budget
+		}{{large, fzLarge}, {narrow, fzNarrow}} {
+			fzRequireWrite(t, j.jar, j.b, env, maxAge, held, seed, rng, room)
 		}
 	})
+}
+
+// fzAttrs is the Set-Cookie line of c with the attributes of every jar
+// here.
+func fzAttrs(c *http.Cookie) string {
+	c.Path, c.HttpOnly, c.Secure, c.SameSite = "/", true, true, http.SameSiteLaxMode
+	return c.String()
+}
+
+// fzHeaderBytes is what a Set-Cookie line takes in a response header.
+func fzHeaderBytes(line string) int { return len("Set-Cookie: ") + len(line) + len("\r\n") }
+
+// fzRefPlan is SPEC.md's split of a value of L characters whose lines
+// carry attrs bytes of attributes: the fewest chunks, up to b.MaxChunks,
+// whose lines (name, "=", the count "n." on the first when n > 1, the
+// chunk's characters, the attributes) fit MaxLineBytes with every chunk
+// but the last a whole number of quanta, or n = 0 when none do; and what
+// they take in the Cookie header and in the response's Set-Cookie
+// headers.
+func fzRefPlan(L, attrs int, b Budget) (n, req, resp int) {
+	for n := 1; n <= b.MaxChunks; n++ {
+		prefix := 0
+		if n > 1 {
+			prefix = len(strconv.Itoa(n)) + 1
+		}
+		total := 0
+		for i := range n {
+			c := b.MaxLineBytes - len(fuzzseed.RefChunkName(fzName, i)) - 1 - attrs
+			if i == 0 {
+				c -= prefix
+			}
+			if i < n-1 {
+				c -= c % 4
+			}
+			total += max(c, 0)
+		}
+		if total < L {
+			continue
+		}
+		req, resp = prefix+L+2*(n-1), prefix+L
+		for i := range n {
+			name := len(fuzzseed.RefChunkName(fzName, i)) + 1
+			req += name
+			resp += name + attrs + len("Set-Cookie: \r\n")
+		}
+		return n, req, resp
+	}
+	return 0, 0, 0
+}
+
+// fzRefDeletions is the deletions of the chunks held from index from on,
+// in order, each while it fits what is left of room, and how many did
+// not fit.
+func fzRefDeletions(held Mask, from, room int) (lines []string, dropped int) {
+	for i := from; i < MaxChunks; i++ {
+		if held&(1<<i) == 0 {
+			continue
+		}
+		line := fzAttrs(&http.Cookie{Name: fuzzseed.RefChunkName(fzName, i), MaxAge: -1})
+		if fzHeaderBytes(line) > room {
+			dropped++
+			continue
+		}
+		room -= fzHeaderBytes(line)
+		lines = append(lines, line)
+	}
+	return lines, dropped
+}
+
+// fzRequireWrite is FuzzChunks' writing half for jar j of budget b.
+func fzRequireWrite(t *testing.T, j *Jar, b Budget, env []byte, maxAge int, held Mask, seed uint64, rng *rand.Rand, room int) {
+	t.Helper()
+	respRoom := b.MaxResponseBytes - b.ReservedResponseBytes
+	encoded := base64.RawURLEncoding.EncodeToString(env)
+	attrsLen := len(fzAttrs(&http.Cookie{Name: "x", MaxAge: maxAge})) - len("x=")
+	wantN, wantReq, wantResp := fzRefPlan(len(encoded), attrsLen, b)
+	fits := wantN > 0 && wantReq <= b.MaxBytes && wantResp <= respRoom
+
+	lines, dropped, tl := j.Write(env, maxAge, held)
+	if tl != nil {
+		require.Nil(t, lines)
+		require.False(t, fits, "a value that fits was refused (%d chunks, %d bytes of Cookie header, %d of Set-Cookie): %+v", wantN, wantReq, wantResp, *tl)
+		require.Greater(t, tl.Bytes, tl.Limit, "TooLarge within the limit")
+		require.Greater(t, tl.ResponseBytes, tl.ResponseLimit, "TooLarge within the response limit")
+		require.LessOrEqual(t, tl.Limit, b.MaxBytes)
+		require.LessOrEqual(t, tl.ResponseLimit, respRoom)
+		if wantN > 0 {
+			require.Equal(t, wantReq, tl.Bytes, "Bytes: the fewest chunks' Cookie header")
+			require.Equal(t, wantResp, tl.ResponseBytes, "ResponseBytes: the fewest chunks' Set-Cookie headers")
+		}
+		return
+	}
+	require.True(t, fits, "a value that does not fit was written (%d chunks, %d bytes of Cookie header, %d of Set-Cookie)", wantN, wantReq, wantResp)
+
+	var chunks []fuzzseed.Cookie
+	for len(chunks) < len(lines) {
+		c, err := http.ParseSetCookie(lines[len(chunks)])
+		require.NoError(t, err)
+		if c.MaxAge < 0 {
+			break
+		}
+		chunks = append(chunks, fuzzseed.Cookie{Name: c.Name, Value: c.Value})
+	}
+	n := len(chunks)
+	require.Equal(t, wantN, n, "not the fewest chunks")
+	reqBytes, respBytes := 2*(n-1), 0
+	var joined strings.Builder
+	for i, c := range chunks {
+		line := lines[i]
+		require.LessOrEqual(t, len(line), MaxLine, "Set-Cookie line over 4096 bytes")
+		require.LessOrEqual(t, len(line), b.MaxLineBytes)
+		require.Equal(t, fzAttrs(&http.Cookie{Name: c.Name, Value: c.Value, MaxAge: maxAge}), line)
+		require.Equal(t, fuzzseed.RefChunkName(fzName, i), c.Name)
+		reqBytes += len(c.Name) + 1 + len(c.Value)
+		respBytes += fzHeaderBytes(line)
+		v := c.Value
+		if i == 0 && n > 1 {
+			prefix := strconv.Itoa(n) + "."
+			require.True(t, strings.HasPrefix(v, prefix), "first chunk %q... lacks the count", v[:min(8, len(v))])
+			v = v[len(prefix):]
+		}
+		if i < n-1 {
+			require.Zero(t, len(v)%4, "non-final chunk %d holds %d characters", i, len(v))
+		}
+		joined.WriteString(v)
+	}
+	require.Equal(t, wantReq, reqBytes)
+	require.Equal(t, wantResp, respBytes)
+	require.LessOrEqual(t, reqBytes, b.MaxBytes)
+	require.LessOrEqual(t, respBytes, respRoom)
+	require.Equal(t, encoded, joined.String(), "the chunks do not join to the envelope's encoding")
+
+	// Deletions: each chunk held beyond the new ones, in order, while they
+	// fit the response beside the chunks.
+	deletions, wantDropped := fzRefDeletions(held, n, respRoom-respBytes)
+	require.Equal(t, len(deletions), len(lines)-n, "stale chunks not expired as they should be")
+	for i, line := range deletions {
+		require.Equal(t, line, lines[n+i], "stale chunks not expired as they should be")
+	}
+	require.Equal(t, wantDropped, dropped)
+	for _, line := range lines[n:] {
+		respBytes += fzHeaderBytes(line)
+	}
+	require.LessOrEqual(t, respBytes, respRoom, "Set-Cookie headers with the deletions")
+	all, allDropped := fzRefDeletions(held, 0, respRoom)
+	gone, goneDropped := j.Expire(held)
+	require.Equal(t, len(all), len(gone), "Expire")
+	for i, line := range all {
+		require.Equal(t, line, gone[i], "Expire")
+	}
+	require.Equal(t, allDropped, goneDropped)
+
+	// Read back.
+	sent := append([]fuzzseed.Cookie(nil), chunks...)
+	if seed&1 != 0 && n < MaxChunks {
+		sent = append(sent, fuzzseed.Cookie{Name: fuzzseed.RefChunkName(fzName, n), Value: "c3RhbGU"})
+	}
+	if seed&2 != 0 {
+		sent = append(sent, fuzzseed.Cookie{Name: "other", Value: "x"})
+	}
+	rng.Shuffle(len(sent), func(i, j int) { sent[i], sent[j] = sent[j], sent[i] })
+	var want Mask
+	back := make([]string, len(sent))
+	for i, c := range sent {
+		back[i] = c.Name + "=" + c.Value
+		if k := fuzzseed.RefChunkIndex(fzName, c.Name); k >= 0 {
+			want |= 1 << k
+		}
+	}
+	for _, headers := range [][]string{back, {strings.Join(back, "; ")}} {
+		buf, present, reason := j.Read(headers, room)
+		require.Empty(t, reason, "written chunks do not read back")
+		require.Equal(t, want, present)
+		require.Len(t, buf, room+len(env))
+		require.True(t, bytes.Equal(env, buf[room:]), "written chunks read back to other bytes")
+		require.Equal(t, n, j.Chunks(headers))
+	}
 }
 
 func fzRequireRead(t *testing.T, j *Jar, b Budget, headers []string, room int) {

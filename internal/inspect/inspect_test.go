@@ -68,7 +68,7 @@ func seal(t *testing.T, c Config, st *payload.State, k int) []string {
 	buf := make([]byte, room+payload.Size(st)+envelope.TagSize)
 	pt := payload.Append(buf[room:room], st)
 	env := c.Bind.Seal(buf, c.Ring[k], uint64(epoch.Unix()), len(pt))
-	lines, tl := c.Jar.Write(env, 86400, 0)
+	lines, _, tl := c.Jar.Write(env, 86400, 0)
 	require.Nil(t, tl)
 	pairs := make([]string, len(lines))
 	for i, l := range lines {
