@@ -11,13 +11,23 @@
 //
 //	-addr HOST:PORT  where to listen (default 127.0.0.1:8080, or
 //	                 127.0.0.1:$PORT when PORT is set)
+//	-cookies MODE    secure, insecure or auto (default: $SEALED_COOKIES,
+//	                 else auto); see below
 //	SEALED_KEYS      a JWK Set (make one with "sealed keygen"); without it
 //	                 a development key is generated at startup, so sessions
 //	                 do not survive a restart.
 //
-// The demo serves plain http (Options.AllowInsecure) so that it works on
-// localhost; behind TLS, drop AllowInsecure and the cookie becomes
-// "__Host-session" with the Secure attribute.
+// The demo serves plain http. With -cookies auto it sets
+// Options.AllowInsecure (a cookie "session" without Secure) only when it
+// listens on a loopback address, so that it works in a browser on the
+// same machine; on any other address it uses sealed's production defaults:
+// the cookie "__Host-session" with the Secure attribute, which a browser
+// sends over https only. -cookies secure forces those, for a TLS-terminating
+// proxy in front of a loopback address:
+//
+//	go -C examples run ./basic -addr 127.0.0.1:9000 -cookies secure
+//
+// -cookies insecure forces plain-http cookies on any address.
 package main
 
 import (
@@ -40,6 +50,8 @@ const keysEnv = "SEALED_KEYS"
 // config is what main gathers from flags and the environment.
 type config struct {
 	Addr string
+	// Insecure sets Options.AllowInsecure: cookies for plain http.
+	Insecure bool
 	// Keys seals the sessions. Nil means: generate a development key.
 	Keys   *sealed.Keyring
 	Logger *slog.Logger
@@ -65,7 +77,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "basic:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("sealed demo listening on %s\n", baseURL(ln.Addr()))
+	fmt.Printf("sealed demo listening on %s (%s)\n", baseURL(ln.Addr()), demo.Describe(cfg.Insecure))
 	if err := http.Serve(ln, h); err != nil {
 		fmt.Fprintln(os.Stderr, "basic:", err)
 		os.Exit(1)
@@ -82,13 +94,17 @@ func parseConfig(args []string, getenv func(string) string, logger *slog.Logger)
 	}
 	fs := flag.NewFlagSet("basic", flag.ContinueOnError)
 	addr := fs.String("addr", defAddr, "`HOST:PORT` to listen on")
+	cookies, err := demo.CookiesFlag(fs, getenv)
+	if err != nil {
+		return config{}, err
+	}
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	cfg := config{Addr: *addr, Logger: logger}
+	cfg := config{Addr: *addr, Insecure: cookies.Insecure(*addr), Logger: logger}
 	if v := getenv(keysEnv); v != "" {
 		k, err := sealed.ParseKeyring([]byte(v))
 		if err != nil {
@@ -145,8 +161,9 @@ func newServer(cfg config) (http.Handler, error) {
 		logger.Info("keys loaded", "env", keysEnv)
 	}
 	m, err := sealed.New(keys, &sealed.Options{
-		// Plain http on localhost. In production, serve TLS and drop this.
-		AllowInsecure: true,
+		// True only for plain http in local development (-cookies).
+		// Otherwise sealed's defaults: "__Host-session", Secure.
+		AllowInsecure: cfg.Insecure,
 		// SameSite is left at its default, Lax: the browser does not send
 		// the cookie with cross-site POSTs. CrossOriginProtection below
 		// adds the server-side check.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -90,9 +91,11 @@ func user(body string) string {
 	return ""
 }
 
+// startServer serves the demo over plain http, with the cookie settings
+// for it (-cookies insecure).
 func startServer(t *testing.T) string {
 	t.Helper()
-	h, err := newServer(config{Logger: slog.New(slog.DiscardHandler)})
+	h, err := newServer(config{Insecure: true, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +242,7 @@ func TestBadLogin(t *testing.T) {
 func TestParseConfig(t *testing.T) {
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 	cfg, err := parseConfig(nil, env(nil), nil)
-	if err != nil || cfg.Addr != "127.0.0.1:8080" || cfg.Keys != nil {
+	if err != nil || cfg.Addr != "127.0.0.1:8080" || cfg.Keys != nil || !cfg.Insecure {
 		t.Fatalf("defaults: %+v, %v", cfg, err)
 	}
 	cfg, err = parseConfig(nil, env(map[string]string{"PORT": "9000"}), nil)
@@ -247,8 +250,8 @@ func TestParseConfig(t *testing.T) {
 		t.Fatalf("PORT: %+v, %v", cfg, err)
 	}
 	cfg, err = parseConfig([]string{"-addr", ":7000"}, env(map[string]string{"PORT": "9000"}), nil)
-	if err != nil || cfg.Addr != ":7000" {
-		t.Fatalf("-addr: %+v, %v", cfg, err)
+	if err != nil || cfg.Addr != ":7000" || cfg.Insecure {
+		t.Fatalf("-addr :7000 (every interface): %+v, %v; want the secure cookies", cfg, err)
 	}
 	key := sealed.GenerateKey("k1")
 	cfg, err = parseConfig(nil, env(map[string]string{keysEnv: string(testkeys.JWKSet(t, key))}), nil)
@@ -262,6 +265,70 @@ func TestParseConfig(t *testing.T) {
 	}
 	if _, err := parseConfig(nil, env(map[string]string{keysEnv: "{}"}), nil); err == nil {
 		t.Fatalf("%s={}: no error", keysEnv)
+	}
+}
+
+func TestParseConfigCookies(t *testing.T) {
+	for _, tc := range []struct {
+		args     []string
+		env      string
+		insecure bool
+	}{
+		{nil, "", true},
+		{[]string{"-cookies", "secure"}, "", false},
+		{nil, "secure", false},
+		{[]string{"-cookies", "insecure"}, "secure", true},
+		{[]string{"-addr", "[::1]:0"}, "", true},
+		{[]string{"-addr", "0.0.0.0:0"}, "", false},
+		{[]string{"-addr", "0.0.0.0:0", "-cookies", "insecure"}, "", true},
+		{[]string{"-addr", "0.0.0.0:0"}, "insecure", true},
+	} {
+		cfg, err := parseConfig(tc.args, func(k string) string {
+			if k == "SEALED_COOKIES" {
+				return tc.env
+			}
+			return ""
+		}, nil)
+		if err != nil || cfg.Insecure != tc.insecure {
+			t.Errorf("%q SEALED_COOKIES=%q: Insecure %v, %v; want %v", tc.args, tc.env, cfg.Insecure, err, tc.insecure)
+		}
+	}
+	if _, err := parseConfig([]string{"-cookies", "maybe"}, func(string) string { return "" }, nil); err == nil {
+		t.Error("-cookies maybe: no error")
+	}
+	if _, err := parseConfig(nil, func(k string) string { return map[string]string{"SEALED_COOKIES": "yes"}[k] }, nil); err == nil {
+		t.Error("SEALED_COOKIES=yes: no error")
+	}
+}
+
+// With the production settings the demo sets "__Host-session" with
+// Secure, which a client keeps and sends over https: the session works
+// behind TLS.
+func TestSecureCookies(t *testing.T) {
+	h, err := newServer(config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewTLSServer(h)
+	t.Cleanup(srv.Close)
+	b := newBrowser(t, srv.URL)
+	b.c.Transport = srv.Client().Transport
+	resp, err := b.c.Get(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	lines := resp.Header.Values("Set-Cookie")
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "__Host-session=") || !strings.Contains(lines[0], "; Secure") {
+		// Names and flags only: cookie values stay out of the logs.
+		var got []string
+		for _, c := range resp.Cookies() {
+			got = append(got, fmt.Sprintf("%s (Secure %v)", c.Name, c.Secure))
+		}
+		t.Fatalf("Set-Cookie: %d lines %q, want one __Host-session line with Secure", len(lines), got)
+	}
+	if v := visits(t, b.get("/")); v != "2" {
+		t.Fatalf("second visit over https: counter %s, want 2", v)
 	}
 }
 
@@ -327,7 +394,7 @@ func TestLoadTestRoutes(t *testing.T) {
 // between /whoami and /bare is what reading the session costs, which the
 // load test measures with wrk.
 func BenchmarkLoadTestRoutes(b *testing.B) {
-	h, err := newServer(config{Logger: slog.New(slog.DiscardHandler)})
+	h, err := newServer(config{Insecure: true, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}

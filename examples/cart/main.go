@@ -1,19 +1,37 @@
-// Command cart is a shopping cart kept in the session, to show what happens
-// as a session grows: it spreads over several cookies (chunks) within a
-// Budget, and when it would exceed the budget the application is told
-// (a *sealed.TooLargeError) before anything is sent, undoes the change
-// and says "cart is full" and by how many bytes. The client keeps its cart
-// as it was.
+// Command cart is a shopping cart kept in the session; its default budget
+// fits nginx with its default configuration (one cookie of about 3 KiB),
+// and -budget nginx8k needs "proxy_buffer_size 8k; proxy_buffers 8 8k;".
+// It shows what happens as a session grows: within a larger Budget it
+// spreads over several cookies (chunks), and when it would exceed the
+// budget the application is told (a *sealed.TooLargeError) before
+// anything is sent, undoes the change and says "cart is full" and by how
+// many bytes. The client keeps its cart as it was.
 //
 // Run it from the repository root:
 //
 //	go -C examples run ./cart
 //
 // and open http://127.0.0.1:8082. Add items with long gift messages to see
-// the session go from one cookie to two, then fill up. Flags:
+// the cart fill up; with -budget nginx8k, apigw or large the session goes
+// from one cookie to two and more first, and removing items shrinks it
+// back (the chunks no longer needed are expired). Flags and environment:
 //
 //	-addr HOST:PORT   where to listen (default 127.0.0.1:8082)
-//	-budget NAME      cookie budget: nginx (default), apigw, large or default
+//	-budget NAME      cookie budget (default "default"):
+//	                  default   the zero sealed.Budget: fits a default nginx
+//	                            in both directions (its 4 KiB
+//	                            proxy_buffer_size for the response header)
+//	                  nginx8k   sealed.BudgetNginx8k(), for nginx with
+//	                            proxy_buffer_size 8k; proxy_buffers 8 8k;
+//	                  apigw     sealed.BudgetAPIGatewayHTTP()
+//	                  large     sealed.BudgetLarge() (ALB, Cloudflare, Vercel)
+//	-cookies MODE     secure, insecure or auto (default: $SEALED_COOKIES,
+//	                  else auto). auto sets Options.AllowInsecure (a cookie
+//	                  "session" without Secure, for plain http) only when
+//	                  the example listens on a loopback address; otherwise,
+//	                  and always with secure, the cookie is "__Host-session"
+//	                  with Secure, as in production. Behind a TLS-terminating
+//	                  proxy on loopback, pass -cookies secure.
 //
 // Cookies travel with every request: real applications keep the cart on
 // the server (or in a database keyed by a session value) once it is more
@@ -26,30 +44,35 @@ import (
 	"fmt"
 	"html/template"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/sealedgo/sealed"
 	"github.com/sealedgo/sealed/examples/internal/demo"
 )
 
-// budgets are the presets the -budget flag can pick. "default" spells out
-// what the zero Budget means, so that the page can show its limits.
+// budgets are the presets the -budget flag can pick; "default" is the
+// zero Budget, sealed's defaults.
 var budgets = map[string]sealed.Budget{
-	"nginx":   sealed.BudgetNginx(),
+	"default": {},
+	"nginx8k": sealed.BudgetNginx8k(),
 	"apigw":   sealed.BudgetAPIGatewayHTTP(),
 	"large":   sealed.BudgetLarge(),
-	"default": {MaxBytes: 6144, MaxChunks: 8, MaxLineBytes: 4096},
 }
 
-// cookieName is the session cookie's name, configured rather than left to
-// the default so that the page can find the session's cookies.
-const cookieName = "session"
+// zeroBudget spells out what the zero Budget means (see sealed.Budget), so
+// that the page can show its limits.
+var zeroBudget = sealed.Budget{MaxBytes: 6144, MaxChunks: 8, MaxLineBytes: 4096, MaxResponseBytes: 4096, ReservedResponseBytes: 1024}
+
+// budgetNames lists the budgets for messages, the default first.
+const budgetNames = "default, nginx8k, apigw or large"
 
 // catalogue is what the shop sells.
 var catalogue = map[string]string{
@@ -69,34 +92,72 @@ type item struct {
 	Note string `cbor:"n,omitempty"`
 }
 
-// config is what main gathers from the flags.
+// config is what main gathers from the flags and the environment.
 type config struct {
 	Addr       string
 	BudgetName string
-	Logger     *slog.Logger
+	// Insecure sets Options.AllowInsecure: cookies for plain http.
+	Insecure bool
+	Logger   *slog.Logger
 }
 
 func main() {
-	cfg := config{Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))}
-	flag.StringVar(&cfg.Addr, "addr", "127.0.0.1:8082", "`HOST:PORT` to listen on")
-	flag.StringVar(&cfg.BudgetName, "budget", "nginx", "cookie budget: nginx, apigw, large or default")
-	flag.Parse()
+	cfg, err := parseConfig(os.Args[1:], os.Getenv)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "cart:", err)
+		os.Exit(2)
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	h, err := newServer(cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cart:", err)
 		os.Exit(2)
 	}
-	fmt.Printf("cart example listening on http://%s (budget %s)\n", cfg.Addr, cfg.BudgetName)
-	if err := http.ListenAndServe(cfg.Addr, h); err != nil {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cart:", err)
+		os.Exit(1)
+	}
+	// The address listened on, so that -addr 127.0.0.1:0 tells its port.
+	fmt.Printf("cart example listening on http://%s (budget %s; %s)\n", ln.Addr(), cfg.BudgetName, demo.Describe(cfg.Insecure))
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	if err := srv.Serve(ln); err != nil {
 		fmt.Fprintln(os.Stderr, "cart:", err)
 		os.Exit(1)
 	}
 }
 
+// parseConfig reads the flags in args and the environment through getenv.
+func parseConfig(args []string, getenv func(string) string) (config, error) {
+	fs := flag.NewFlagSet("cart", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:8082", "`HOST:PORT` to listen on")
+	budget := fs.String("budget", "default", "cookie budget `NAME`: "+budgetNames)
+	cookies, err := demo.CookiesFlag(fs, getenv)
+	if err != nil {
+		return config{}, err
+	}
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if _, ok := budgets[*budget]; !ok {
+		return config{}, fmt.Errorf("unknown budget %q (want %s)", *budget, budgetNames)
+	}
+	return config{Addr: *addr, BudgetName: *budget, Insecure: cookies.Insecure(*addr)}, nil
+}
+
 type app struct {
-	m          *sealed.Manager
+	m *sealed.Manager
+	// budget is the budget in force, the defaults spelled out, for the
+	// page.
 	budget     sealed.Budget
 	budgetName string
+	cookieName string
 	logger     *slog.Logger
 }
 
@@ -106,19 +167,23 @@ func newServer(cfg config) (http.Handler, error) {
 	logger := demo.Logger(cfg.Logger)
 	name := cfg.BudgetName
 	if name == "" {
-		name = "nginx"
+		name = "default"
 	}
 	budget, ok := budgets[name]
 	if !ok {
-		return nil, fmt.Errorf("unknown budget %q (want nginx, apigw, large or default)", name)
+		return nil, fmt.Errorf("unknown budget %q (want %s)", name, budgetNames)
 	}
 	keys, err := sealed.NewKeyring(sealed.GenerateKey("dev"))
 	if err != nil {
 		return nil, err
 	}
 	logger.Warn("using a generated development key: carts do not survive a restart")
+	// The cookie's name is sealed's default for these settings, set
+	// explicitly so that the page can find the session's cookies.
+	cookieName := demo.CookieName(cfg.Insecure)
 	m, err := sealed.New(keys, &sealed.Options{
-		AllowInsecure: true, // plain http on localhost; drop behind TLS
+		// True only for plain http in local development (-cookies).
+		AllowInsecure: cfg.Insecure,
 		CookieName:    cookieName,
 		Budget:        budget,
 		Logger:        logger,
@@ -126,10 +191,15 @@ func newServer(cfg config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{m: m, budget: budget, budgetName: name, logger: logger}
+	shown := budget
+	if shown == (sealed.Budget{}) {
+		shown = zeroBudget
+	}
+	a := &app{m: m, budget: shown, budgetName: name, cookieName: cookieName, logger: logger}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", a.home)
 	mux.HandleFunc("POST /add", a.add)
+	mux.HandleFunc("POST /remove", a.remove)
 	mux.HandleFunc("POST /clear", a.clear)
 	// SameSite=Lax cookies plus an Origin / Sec-Fetch-Site check on POSTs
 	// keep other sites from filling the cart (CSRF).
@@ -141,16 +211,20 @@ var page = template.Must(template.New("cart").Parse(`<!doctype html>
 <head><meta charset="utf-8"><title>cart</title></head>
 <body>
 <h1>Your cart</h1>
-{{if .Full}}<p id="full"><strong>Your cart is full: it would need <span id="over">{{.Over}}</span> more bytes of cookie. The last item was not added.</strong></p>
+{{if .Full}}<p id="full"><strong>Your cart is full: it would need <span id="over">{{.Over}}</span> more bytes of cookie. The last item was not added.</strong>
+(Cookie header {{.Full.Bytes}} bytes, at most {{.Full.Limit}}; Set-Cookie headers {{.Full.ResponseBytes}} bytes, at most {{.Full.ResponseLimit}}.)</p>
 {{end}}<p>Lines in the cart: <span id="lines">{{len .Items}}</span></p>
 <ol>
-{{range .Items}}<li>{{.Qty}} × {{.Name}}{{if .Note}}, gift message: <q>{{.Note}}</q>{{end}}</li>
+{{range $i, $it := .Items}}<li>{{$it.Qty}} × {{$it.Name}}{{if $it.Note}}, gift message: <q>{{$it.Note}}</q>{{end}}
+<form method="post" action="/remove"><input type="hidden" name="line" value="{{$i}}"><button class="remove">Remove</button></form></li>
 {{end}}</ol>
 <p>This session arrived in <span id="cookies">{{.Cookies}}</span> cookie(s),
 <span id="bytes">{{.Bytes}}</span> bytes of the Cookie header. Budget
 <code>{{.BudgetName}}</code>: at most {{.Budget.MaxBytes}} bytes in
 {{.Budget.MaxChunks}} cookies, each Set-Cookie line at most
-{{.Budget.MaxLineBytes}} bytes.</p>
+{{.Budget.MaxLineBytes}} bytes, all Set-Cookie headers of a response at
+most {{.SetCookieRoom}} bytes (of a {{.Budget.MaxResponseBytes}}-byte
+response header).</p>
 <form method="post" action="/add">
 <select name="sku">{{range .Catalogue}}<option value="{{.SKU}}">{{.Name}}</option>{{end}}</select>
 <label>Gift message <input name="note" maxlength="500"></label>
@@ -169,14 +243,19 @@ type line struct {
 type product struct{ SKU, Name string }
 
 type pageData struct {
-	Full       bool
-	Over       int // by how many Cookie-header bytes the refused cart was too large
-	Items      []line
-	Cookies    int
-	Bytes      int
-	BudgetName string
-	Budget     sealed.Budget
-	Catalogue  []product
+	// Full is why the last item was refused, or nil.
+	Full *sealed.TooLargeError
+	// Over is by how many bytes the refused cart was too large, in the
+	// direction it overshot most: the Cookie header or the Set-Cookie
+	// headers.
+	Over          int
+	SetCookieRoom int
+	Items         []line
+	Cookies       int
+	Bytes         int
+	BudgetName    string
+	Budget        sealed.Budget
+	Catalogue     []product
 }
 
 // sessionCookies counts the session's cookies in the request (NAME,
@@ -206,11 +285,16 @@ func isChunk(cname, name string) bool {
 
 // render shows cart; full, when not nil, is why the last item was refused.
 func (a *app) render(w http.ResponseWriter, r *http.Request, cart []item, full *sealed.TooLargeError) {
-	d := pageData{Full: full != nil, BudgetName: a.budgetName, Budget: a.budget}
-	if full != nil {
-		d.Over = full.Bytes - full.Limit
+	d := pageData{
+		Full:          full,
+		BudgetName:    a.budgetName,
+		Budget:        a.budget,
+		SetCookieRoom: a.budget.MaxResponseBytes - a.budget.ReservedResponseBytes,
 	}
-	d.Cookies, d.Bytes = sessionCookies(r, cookieName)
+	if full != nil {
+		d.Over = max(full.Bytes-full.Limit, full.ResponseBytes-full.ResponseLimit)
+	}
+	d.Cookies, d.Bytes = sessionCookies(r, a.cookieName)
 	for _, it := range cart {
 		d.Items = append(d.Items, line{Qty: it.Qty, Name: catalogue[it.SKU], Note: it.Note})
 	}
@@ -294,6 +378,30 @@ func (a *app) add(w http.ResponseWriter, r *http.Request) {
 		// without writing, and the middleware's error handler answers and
 		// logs it, leaving the client's cookies as they were.
 	}
+}
+
+// remove takes a line out of the cart. The session shrinks, and the
+// middleware expires the chunks the client no longer needs.
+func (a *app) remove(w http.ResponseWriter, r *http.Request) {
+	i, err := strconv.Atoi(r.PostFormValue("line"))
+	if err != nil || i < 0 {
+		http.Error(w, "line: a line number", http.StatusBadRequest)
+		return
+	}
+	s, err := a.m.Session(r)
+	if err != nil {
+		return
+	}
+	c := cart(s)
+	if i < len(c) {
+		// A line that is gone already (a second click, another tab) is
+		// no error: the cart is as asked.
+		if err := s.Set("cart", slices.Delete(c, i, i+1)); err != nil {
+			demo.Fail(w, a.logger, "set cart", err)
+			return
+		}
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
 func (a *app) clear(w http.ResponseWriter, r *http.Request) {

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,11 +19,26 @@ type shopper struct {
 	base string
 	c    *http.Client
 	jar  *cookiejar.Jar
+	// maxHeader is the largest response header seen, in bytes.
+	maxHeader int
+}
+
+// headerBytes is the size of resp's header as the server sent it: the
+// status line, each "Name: value" line and the CRLFs, the blank line
+// included. It is what nginx must fit in proxy_buffer_size.
+func headerBytes(resp *http.Response) int {
+	n := len(resp.Proto) + 1 + len(resp.Status) + 2 + 2
+	for k, vs := range resp.Header {
+		for _, v := range vs {
+			n += len(k) + 2 + len(v) + 2
+		}
+	}
+	return n
 }
 
 func newShopper(t *testing.T, budget string) *shopper {
 	t.Helper()
-	h, err := newServer(config{BudgetName: budget})
+	h, err := newServer(config{BudgetName: budget, Insecure: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,6 +66,9 @@ func (s *shopper) do(req *http.Request) (*http.Response, string) {
 		if len(l) > 4096 {
 			s.t.Fatalf("%s %s: a Set-Cookie line of %d bytes, over 4096", req.Method, req.URL.Path, len(l))
 		}
+	}
+	if n := headerBytes(resp); n > s.maxHeader {
+		s.maxHeader = n
 	}
 	return resp, string(body)
 }
@@ -121,10 +140,35 @@ func (s *shopper) fill() (added, maxCookies int) {
 	}
 }
 
-func TestCartFillsUp(t *testing.T) {
-	s := newShopper(t, "nginx")
+// The default budget fits a default nginx: one cookie, and every response
+// header within its 4096-byte proxy_buffer_size.
+func TestDefaultBudgetFitsDefaultNginx(t *testing.T) {
+	s := newShopper(t, "")
 	added, maxCookies := s.fill()
-	t.Logf("BudgetNginx: %d lines fitted, in up to %d cookies", added, maxCookies)
+	t.Logf("default budget: %d lines fitted, in up to %d cookies; largest response header %d bytes", added, maxCookies, s.maxHeader)
+	if added < 2 {
+		t.Fatalf("only %d items fitted", added)
+	}
+	if maxCookies != 1 {
+		t.Fatalf("the session took %d cookies; the default budget leaves room for one", maxCookies)
+	}
+	if s.maxHeader > 4096 {
+		t.Fatalf("a response header of %d bytes, over nginx's default proxy_buffer_size of 4096", s.maxHeader)
+	}
+	// The cart filled up on the response side: within one line (some
+	// 450 bytes) of the 3072 bytes the budget leaves Set-Cookie.
+	if s.maxHeader < 2560 {
+		t.Fatalf("the largest response header was %d bytes: the cart never came near the budget", s.maxHeader)
+	}
+}
+
+func TestCartFillsUp(t *testing.T) {
+	s := newShopper(t, "nginx8k")
+	added, maxCookies := s.fill()
+	t.Logf("BudgetNginx8k: %d lines fitted, in up to %d cookies; largest response header %d bytes", added, maxCookies, s.maxHeader)
+	if s.maxHeader > 8192 {
+		t.Fatalf("a response header of %d bytes, over proxy_buffer_size 8k", s.maxHeader)
+	}
 	if added < 5 {
 		t.Fatalf("only %d items fitted", added)
 	}
@@ -141,7 +185,7 @@ func TestCartFillsUp(t *testing.T) {
 		t.Fatal("the full message outlived its request")
 	}
 	if b := field(t, body, "bytes"); b > 7168 {
-		t.Fatalf("the session takes %d bytes of the Cookie header, over BudgetNginx", b)
+		t.Fatalf("the session takes %d bytes of the Cookie header, over BudgetNginx8k", b)
 	}
 
 	// Still full for any new line.
@@ -172,7 +216,13 @@ func TestCartFillsUp(t *testing.T) {
 // from the *sealed.TooLargeError: more than nothing, and no more than the
 // refused line adds to the cookie, since the cart before it fitted.
 func TestFullCartSaysByHowMuch(t *testing.T) {
-	s := newShopper(t, "nginx")
+	for _, budget := range []string{"default", "nginx8k"} {
+		t.Run(budget, func(t *testing.T) { testFullCartSaysByHowMuch(t, budget) })
+	}
+}
+
+func testFullCartSaysByHowMuch(t *testing.T, budget string) {
+	s := newShopper(t, budget)
 	s.fill()
 	before := field(t, s.home(), "bytes")
 
@@ -187,8 +237,9 @@ func TestFullCartSaysByHowMuch(t *testing.T) {
 	}
 	t.Logf("a line with a %d-byte note: the cart %d bytes too large", len(n), over)
 	// The line is its note and some 20 bytes of CBOR, base64-encoded
-	// (4/3), plus at most a new chunk's name, "=" and "; ".
-	most := (len(n)+20)*4/3 + 32
+	// (4/3), plus at most a new chunk: in the Cookie header its name, "="
+	// and "; ", in the response a whole Set-Cookie line with attributes.
+	most := (len(n)+20)*4/3 + 160
 	if over <= 0 || over > most {
 		t.Fatalf("the cart is %d bytes too large, want 1 to %d for a %d-byte note", over, most, len(n))
 	}
@@ -207,7 +258,7 @@ func TestLargeBudgetTakesMoreChunks(t *testing.T) {
 }
 
 func TestSameLineGrowsQuantity(t *testing.T) {
-	s := newShopper(t, "nginx")
+	s := newShopper(t, "default")
 	for range 3 {
 		if resp, body := s.post("/add", url.Values{"sku": {"cake"}, "note": {"happy birthday"}}); resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("add: %d %s", resp.StatusCode, body)
@@ -216,6 +267,98 @@ func TestSameLineGrowsQuantity(t *testing.T) {
 	body := s.home()
 	if field(t, body, "lines") != 1 || !strings.Contains(body, "3 × Lemon drizzle cake") {
 		t.Fatalf("three identical adds:\n%s", body)
+	}
+}
+
+// Removing lines shrinks the session back to one cookie, and the response
+// that does so expires the chunk no longer needed.
+func TestRemoveShrinks(t *testing.T) {
+	s := newShopper(t, "nginx8k")
+	for field(t, s.home(), "cookies") < 2 {
+		if resp, body := s.post("/add", url.Values{"sku": {"tea"}, "note": {note()}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("add: %d %s", resp.StatusCode, body)
+		}
+	}
+	lines := field(t, s.home(), "lines")
+	var expired []string
+	for field(t, s.home(), "cookies") > 1 {
+		resp, body := s.post("/remove", url.Values{"line": {"0"}})
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("remove: %d %s", resp.StatusCode, body)
+		}
+		for _, c := range resp.Cookies() {
+			if c.MaxAge < 0 {
+				expired = append(expired, c.Name)
+			}
+		}
+		lines--
+	}
+	if !slices.Equal(expired, []string{"session.1"}) {
+		t.Fatalf("shrinking to one cookie expired %q, want session.1", expired)
+	}
+	if got := field(t, s.home(), "lines"); got != lines || lines < 1 {
+		t.Fatalf("after removing: %d lines, want %d (at least 1)", got, lines)
+	}
+	if resp, _ := s.post("/remove", url.Values{"line": {"x"}}); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("remove line x: %d, want 400", resp.StatusCode)
+	}
+	if resp, _ := s.post("/remove", url.Values{"line": {"99"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("remove a line that is not there: %d, want 303", resp.StatusCode)
+	}
+	if got := field(t, s.home(), "lines"); got != lines {
+		t.Fatalf("removing a line that is not there left %d lines, want %d", got, lines)
+	}
+}
+
+func TestParseConfig(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	cfg, err := parseConfig(nil, env(nil))
+	if err != nil || cfg.Addr != "127.0.0.1:8082" || cfg.BudgetName != "default" || !cfg.Insecure {
+		t.Fatalf("defaults: %+v, %v", cfg, err)
+	}
+	cfg, err = parseConfig([]string{"-budget", "nginx8k", "-cookies", "secure"}, env(nil))
+	if err != nil || cfg.BudgetName != "nginx8k" || cfg.Insecure {
+		t.Fatalf("-budget nginx8k -cookies secure: %+v, %v", cfg, err)
+	}
+	cfg, err = parseConfig([]string{"-addr", ":8082"}, env(nil))
+	if err != nil || cfg.Insecure {
+		t.Fatalf("-addr :8082 (every interface): %+v, %v; want the secure cookies", cfg, err)
+	}
+	cfg, err = parseConfig(nil, env(map[string]string{"SEALED_COOKIES": "secure"}))
+	if err != nil || cfg.Insecure {
+		t.Fatalf("SEALED_COOKIES=secure: %+v, %v", cfg, err)
+	}
+	for _, args := range [][]string{{"-budget", "nginx"}, {"-budget", "huge"}, {"-cookies", "on"}, {"extra"}} {
+		if _, err := parseConfig(args, env(nil)); err == nil {
+			t.Errorf("%q: no error", args)
+		}
+	}
+}
+
+// With the production settings the session is "__Host-session" (and
+// "__Host-session.1", ...), Secure, and the page finds its chunks.
+func TestSecureCookies(t *testing.T) {
+	h, err := newServer(config{BudgetName: "nginx8k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewTLSServer(h)
+	t.Cleanup(srv.Close)
+	jar, _ := cookiejar.New(nil)
+	c := srv.Client()
+	c.Jar = jar
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	s := &shopper{t: t, base: srv.URL, c: c, jar: jar}
+	for field(t, s.home(), "cookies") < 2 {
+		resp, body := s.post("/add", url.Values{"sku": {"tea"}, "note": {note()}})
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("add: %d %s", resp.StatusCode, body)
+		}
+		for _, ck := range resp.Cookies() {
+			if !strings.HasPrefix(ck.Name, "__Host-session") || !ck.Secure {
+				t.Fatalf("cookie %s (Secure %v), want __Host-session... with Secure", ck.Name, ck.Secure)
+			}
+		}
 	}
 }
 

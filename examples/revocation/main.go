@@ -21,8 +21,17 @@
 //
 //	-addr HOST:PORT   where to listen (default 127.0.0.1:8083)
 //	-redis ADDR       the Redis server (default 127.0.0.1:6379)
+//	-cookies MODE     secure, insecure or auto (default: $SEALED_COOKIES,
+//	                  else auto); see below
 //	SEALED_KEYS       a JWK Set (sealed keygen); without it a development
 //	                  key is generated, which one server alone can use.
+//
+// The example serves plain http. With -cookies auto it sets
+// Options.AllowInsecure (a cookie "session" without Secure) only when it
+// listens on a loopback address, for a browser on the same machine; on
+// any other address, and always with -cookies secure (e.g. behind a
+// TLS-terminating proxy on loopback), it uses sealed's production
+// defaults: "__Host-session" with Secure, sent over https only.
 //
 // Every request that carries a session asks Redis once. If Redis cannot be
 // asked, such requests fail closed with 503 (Options.RevocationFailOpen
@@ -56,6 +65,8 @@ const prefix = "sealed-example:revoked:"
 type config struct {
 	Addr  string
 	Redis string
+	// Insecure sets Options.AllowInsecure: cookies for plain http.
+	Insecure bool
 	// Keys seals the sessions. Nil means: generate a development key.
 	Keys   *sealed.Keyring
 	Logger *slog.Logger
@@ -66,7 +77,13 @@ func main() {
 	cfg := config{Logger: logger}
 	flag.StringVar(&cfg.Addr, "addr", "127.0.0.1:8083", "`HOST:PORT` to listen on")
 	flag.StringVar(&cfg.Redis, "redis", "127.0.0.1:6379", "Redis server `ADDR`")
+	cookies, err := demo.CookiesFlag(flag.CommandLine, os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "revocation:", err)
+		os.Exit(2)
+	}
 	flag.Parse()
+	cfg.Insecure = cookies.Insecure(cfg.Addr)
 	if v := os.Getenv(keysEnv); v != "" {
 		k, err := sealed.ParseKeyring([]byte(v))
 		if err != nil {
@@ -79,7 +96,7 @@ func main() {
 	client := newRedisClient(cfg.Redis)
 	defer client.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	err := client.Ping(ctx).Err()
+	err = client.Ping(ctx).Err()
 	cancel()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "revocation: cannot reach Redis at %s (start one with: redis-server --port 6379 --save ''): %v\n", cfg.Redis, err)
@@ -91,7 +108,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "revocation:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("revocation example listening on http://%s (Redis at %s)\n", cfg.Addr, cfg.Redis)
+	fmt.Printf("revocation example listening on http://%s (Redis at %s; %s)\n", cfg.Addr, cfg.Redis, demo.Describe(cfg.Insecure))
 	srv := &http.Server{Addr: cfg.Addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	if err := srv.ListenAndServe(); err != nil {
 		fmt.Fprintln(os.Stderr, "revocation:", err)
@@ -128,7 +145,8 @@ func newServer(cfg config, client redis.UniversalClient) (http.Handler, error) {
 		logger.Warn("using a generated development key: sessions will not survive a restart, nor be shared with another server; set " + keysEnv + " to a JWK Set (sealed keygen)")
 	}
 	m, err := sealed.New(keys, &sealed.Options{
-		AllowInsecure: true, // plain http on localhost; drop behind TLS
+		// True only for plain http in local development (-cookies).
+		AllowInsecure: cfg.Insecure,
 		Revocation:    redisrevoke.New(client, &redisrevoke.Options{Prefix: prefix}),
 		// Fail closed (the default): when Redis cannot be asked, a request
 		// with a session gets 503 rather than a session that may have been

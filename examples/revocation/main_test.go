@@ -148,7 +148,7 @@ func startInstances(t *testing.T, r *redisServer, n int) []string {
 	for range n {
 		client := newRedisClient(r.addr)
 		t.Cleanup(func() { client.Close() })
-		h, err := newServer(config{Keys: keys}, client)
+		h, err := newServer(config{Keys: keys, Insecure: true}, client)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -20,7 +20,16 @@
 // The last request still opens the session sealed under the old key, and
 // its response (a Set-Cookie on a request that changed nothing) seals it
 // again under the new primary. Flags: -addr (default 127.0.0.1:8081),
-// -keys FILE (required), -poll (default 3s).
+// -keys FILE (required), -poll (default 3s), -cookies MODE.
+//
+// The example serves plain http. -cookies (default: the environment
+// variable SEALED_COOKIES, else auto) picks the cookie settings: auto sets
+// Options.AllowInsecure (a cookie "session" without Secure) only when the
+// example listens on a loopback address, as above; on any other address,
+// and always with -cookies secure (e.g. behind a TLS-terminating proxy on
+// loopback), it uses sealed's production defaults: "__Host-session" with
+// Secure, which clients send over https only. -cookies insecure forces
+// plain-http cookies.
 //
 // # Runbook: rotating without logging anyone out
 //
@@ -62,12 +71,15 @@ import (
 	"time"
 
 	"github.com/sealedgo/sealed"
+	"github.com/sealedgo/sealed/examples/internal/demo"
 )
 
 // config is what main gathers from the flags.
 type config struct {
 	Addr     string
 	KeysFile string
+	// Insecure sets Options.AllowInsecure: cookies for plain http.
+	Insecure bool
 	Poll     time.Duration
 	Logger   *slog.Logger
 }
@@ -79,7 +91,13 @@ func main() {
 	fset.StringVar(&cfg.Addr, "addr", "127.0.0.1:8081", "`HOST:PORT` to listen on")
 	fset.StringVar(&cfg.KeysFile, "keys", "", "JWK Set `FILE` holding the session keys, primary first (required; make one with \"sealed keygen\")")
 	fset.DurationVar(&cfg.Poll, "poll", 3*time.Second, "how often to check the key file for changes")
+	cookies, err := demo.CookiesFlag(fset, os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "rotation:", err)
+		os.Exit(2)
+	}
 	fset.Parse(os.Args[1:])
+	cfg.Insecure = cookies.Insecure(cfg.Addr)
 	if cfg.KeysFile == "" {
 		fmt.Fprintln(os.Stderr, "rotation: -keys FILE is required (make one with: sealed keygen > keys.json)")
 		os.Exit(2)
@@ -103,7 +121,7 @@ func main() {
 		<-ctx.Done()
 		srv.Shutdown(context.Background())
 	}()
-	fmt.Printf("rotation example listening on http://%s (keys from %s; send SIGHUP or change the file to reload)\n", cfg.Addr, cfg.KeysFile)
+	fmt.Printf("rotation example listening on http://%s (keys from %s; send SIGHUP or change the file to reload; %s)\n", cfg.Addr, cfg.KeysFile, demo.Describe(cfg.Insecure))
 	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		fmt.Fprintln(os.Stderr, "rotation:", err)
 		os.Exit(1)
@@ -152,7 +170,8 @@ func newServer(cfg config) (*server, error) {
 		return nil, err
 	}
 	m, err := sealed.New(keys, &sealed.Options{
-		AllowInsecure: true, // plain http on localhost; drop behind TLS
+		// True only for plain http in local development (-cookies).
+		AllowInsecure: cfg.Insecure,
 		Logger:        logger,
 	})
 	if err != nil {

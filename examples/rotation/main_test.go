@@ -86,7 +86,7 @@ func newTestServer(t *testing.T, keys ...sealed.Key) (*server, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "keys.json")
 	writeKeys(t, path, keys...)
-	s, err := newServer(config{KeysFile: path})
+	s, err := newServer(config{KeysFile: path, Insecure: true})
 	if err != nil {
 		t.Fatal(err)
 	}

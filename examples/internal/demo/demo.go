@@ -1,6 +1,7 @@
 // Package demo holds the examples' HTTP plumbing (error answers, the login
-// form, the page skeleton), so that each main.go is left with its sealed
-// calls.
+// form, the page skeleton) and their -cookies flag (secure, insecure or
+// auto, default $SEALED_COOKIES), so that each main.go is left with its
+// sealed calls.
 package demo
 
 import (
