@@ -11,7 +11,8 @@
 //	})
 //
 // Each request that carries a session costs one round trip to Redis (an
-// EXISTS and a GET, pipelined). Logouts and CycleID cost one SET each.
+// EXISTS and a GET, pipelined). Logouts and CycleID cost one SET each
+// (with Options.WaitReplicas, a SET and a WAIT in one round trip).
 //
 // Every entry expires in Redis when the session it ends would have expired
 // anyway, so Redis holds no more than the sessions ended within the last
@@ -19,16 +20,46 @@
 // Redis counts it down on its own clock, so neither the servers' clocks
 // nor the Manager's (Options.Now) need agree with Redis's.
 //
-// Entries are lost if Redis loses its data (a restart without persistence,
-// a failover to a replica that lagged, eviction under maxmemory): a copy
-// of a cookie ended before that replays again until it expires. Run Redis
-// with persistence and a noeviction policy if that matters.
+// # Clients
+//
+// The client is any go-redis v9 UniversalClient: a *redis.Client for one
+// server, a *redis.ClusterClient for Redis Cluster, or, for a primary
+// watched by Sentinel, the Sentinel-aware client of redis.NewFailoverClient
+// (or of redis.NewUniversalClient with a MasterName), which asks Sentinel
+// for the primary and follows it when Sentinel promotes a replica:
+//
+//	client := redis.NewFailoverClient(&redis.FailoverOptions{
+//		MasterName:            "mymaster",
+//		SentinelAddrs:         []string{"10.0.0.1:26379", "10.0.0.2:26379", "10.0.0.3:26379"},
+//		ContextTimeoutEnabled: true,
+//	})
+//	list := redisrevoke.New(client, &redisrevoke.Options{WaitReplicas: 1})
+//
+// Every command the list sends names a single key (no MULTI, MGET or
+// multi-key script), so a cluster never refuses one as CROSSSLOT.
 //
 // Create the client with ContextTimeoutEnabled: true. The Manager bounds
 // each call with its RevocationTimeout through the context, and go-redis
 // ignores context deadlines on the connection unless told otherwise: a
 // Redis that hangs would then hold each request for the client's
-// ReadTimeout (3 seconds by default) instead.
+// ReadTimeout (3 seconds by default) instead. With the deadline honoured,
+// a primary that is down or hung fails each request closed within
+// RevocationTimeout (sealed.ErrUnavailable, a 503 from the middleware)
+// until a replica is promoted.
+//
+// # Durability
+//
+// Entries are lost if Redis loses its data (a restart without persistence,
+// eviction under maxmemory, a failover to a replica that had not yet
+// received them): a copy of a cookie ended before that replays again until
+// it expires. Run Redis with persistence and a noeviction policy if that
+// matters. Redis replicates asynchronously, so a primary that fails right
+// after acknowledging a logout can take it down with it; set
+// Options.WaitReplicas to make each revocation wait until replicas have
+// it, and fail (so the logout fails, and the client keeps its cookie)
+// when they cannot confirm in time. That narrows the window without
+// closing it: WAIT does not make Redis strongly consistent (a failover may
+// still promote a replica without the entry), as its documentation says.
 package redisrevoke
 
 import (
@@ -54,6 +85,28 @@ type Options struct {
 	// prefix, and the same prefix to every server of one application.
 	// Default DefaultPrefix ("sealed:revoked:").
 	Prefix string
+
+	// WaitReplicas, when above zero, makes Revoke and RevokeSubject send
+	// a WAIT for that many replicas after their write, in the same round
+	// trip, and fail unless that many replicas acknowledged it before the
+	// call's deadline (the Manager's RevocationTimeout). A logout the user
+	// saw succeed is then on a replica, and survives the loss of the
+	// primary if a replica that has it is promoted (Sentinel prefers, among
+	// replicas of equal priority, the one that replicated most; Redis
+	// Cluster lets that one try first); one that could not be confirmed
+	// answers 503 and leaves the client's cookie in place (the entry may
+	// still have reached the primary: the session then ends anyway). While fewer replicas are up, every logout fails (so does a
+	// logout in the second or so after a replica's full resync, before
+	// Redis streams writes to it again): use at most the number of
+	// replicas normally connected to each primary, less the number you
+	// want to be able to lose. Lookups (Revoked) never wait.
+	//
+	// The client must be a *redis.Client (one primary, or Sentinel's
+	// failover client) or a *redis.ClusterClient, where the write and its
+	// WAIT go to the master of the key's slot on one connection, as WAIT
+	// requires; New panics for other clients. Default 0: no waiting, and
+	// replication as Redis does it, asynchronously.
+	WaitReplicas int
 }
 
 // List is a revocation list in Redis. It is safe for concurrent use, as
@@ -62,21 +115,36 @@ type List struct {
 	c         redis.UniversalClient
 	idPrefix  string
 	subPrefix string
+	replicas  int // Options.WaitReplicas
 }
 
 // New returns a List that stores its entries through client, which should
 // have ContextTimeoutEnabled set (see the package documentation). A nil
-// opts means all defaults. It panics if client is nil, a programming error
-// best found at startup.
+// opts means all defaults. It panics if client is nil, if WaitReplicas is
+// negative, or if it is positive and client is neither a *redis.Client nor
+// a *redis.ClusterClient: programming errors best found at startup.
 func New(client redis.UniversalClient, opts *Options) *List {
 	if client == nil {
 		panic("redisrevoke: New: nil client")
 	}
-	prefix := DefaultPrefix
-	if opts != nil && opts.Prefix != "" {
-		prefix = opts.Prefix
+	var o Options
+	if opts != nil {
+		o = *opts
 	}
-	return &List{c: client, idPrefix: prefix + "id:", subPrefix: prefix + "sub:"}
+	if o.Prefix == "" {
+		o.Prefix = DefaultPrefix
+	}
+	switch client.(type) {
+	case *redis.Client, *redis.ClusterClient:
+	default:
+		if o.WaitReplicas != 0 {
+			panic(fmt.Sprintf("redisrevoke: New: WaitReplicas needs a *redis.Client or *redis.ClusterClient, not %T", client))
+		}
+	}
+	if o.WaitReplicas < 0 {
+		panic("redisrevoke: New: negative WaitReplicas")
+	}
+	return &List{c: client, idPrefix: o.Prefix + "id:", subPrefix: o.Prefix + "sub:", replicas: o.WaitReplicas}
 }
 
 // px rounds ttl up to whole milliseconds, Redis's precision, so that an
@@ -98,9 +166,70 @@ func px(ttl time.Duration) time.Duration {
 //
 // Errors never name the ID or the subject: the Manager logs them.
 func (l *List) Revoke(ctx context.Context, id string, ttl time.Duration) error {
+	key := l.idPrefix + id
 	return store(ctx, "revoke", "session ID", id, ttl, func(d time.Duration) error {
-		return l.c.Set(ctx, l.idPrefix+id, "1", d).Err()
+		return l.write(ctx, key, func(c redis.Cmdable, _ bool) redis.Cmder {
+			return c.Set(ctx, key, "1", d)
+		})
 	})
+}
+
+// defaultWait bounds a WAIT whose context has no deadline (the Manager
+// always gives one); waitMargin is the least time a WAIT leaves for its
+// reply (see write).
+const (
+	defaultWait = time.Second
+	waitMargin  = 150 * time.Millisecond
+)
+
+// write sends the command that cmd queues on c for key: straight through
+// the client, or, with WaitReplicas, pipelined with a WAIT on one
+// connection to the key's primary, since WAIT counts the replicas that
+// have the writes of its own connection. pipelined tells cmd which of the
+// two it is.
+func (l *List) write(ctx context.Context, key string, cmd func(c redis.Cmdable, pipelined bool) redis.Cmder) error {
+	if l.replicas == 0 {
+		return cmd(l.c, false).Err()
+	}
+	var node *redis.Client
+	switch c := l.c.(type) {
+	case *redis.Client:
+		node = c
+	case *redis.ClusterClient:
+		// A cluster pipeline would send the keyless WAIT to a node of
+		// its own choosing. A slot that moves meanwhile answers MOVED,
+		// an error: that logout fails rather than go unconfirmed.
+		var err error
+		if node, err = c.MasterForKey(ctx, key); err != nil {
+			return err
+		}
+	}
+	// A pipeline reads every reply within the client's ReadTimeout and
+	// the context's deadline. WAIT's own timeout is shorter, so that
+	// Redis answers with its count before the client gives up on the
+	// connection: Redis notices an expired WAIT on its own timer, up to
+	// 1000/hz ms (100 ms by default) late. It is at least 1 ms, since
+	// WAIT 0 blocks forever.
+	timeout := defaultWait
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = time.Until(dl)
+	}
+	if rt := node.Options().ReadTimeout; rt > 0 {
+		timeout = min(timeout, rt)
+	}
+	timeout -= max(timeout/4, waitMargin)
+	timeout = max(timeout.Truncate(time.Millisecond), time.Millisecond)
+	w := redis.NewIntCmd(ctx, "wait", l.replicas, timeout.Milliseconds())
+	if _, err := node.Pipelined(ctx, func(p redis.Pipeliner) error {
+		cmd(p, true)
+		return p.Process(ctx, w)
+	}); err != nil {
+		return err
+	}
+	if n := w.Val(); n < int64(l.replicas) {
+		return fmt.Errorf("written, but only %d of %d replicas acknowledged within %v", n, l.replicas, timeout)
+	}
+	return nil
 }
 
 // store checks what Revoke and RevokeSubject share (a live ctx, a
@@ -155,17 +284,31 @@ return 1
 // or less stores nothing. An empty subject is an error: it stands for "no
 // subject".
 func (l *List) RevokeSubject(ctx context.Context, subject string, before time.Time, ttl time.Duration) error {
+	key := l.subPrefix + subject
 	return store(ctx, "revoke subject", "subject", subject, ttl, func(d time.Duration) error {
-		return raiseSubject.Run(ctx, l.c, []string{l.subPrefix + subject},
-			strconv.FormatInt(before.UnixMilli(), 10), strconv.FormatInt(d.Milliseconds(), 10)).Err()
+		return l.write(ctx, key, func(c redis.Cmdable, pipelined bool) redis.Cmder {
+			keys, ms, px := []string{key}, strconv.FormatInt(before.UnixMilli(), 10), strconv.FormatInt(d.Milliseconds(), 10)
+			if pipelined {
+				// Run's fallback from EVALSHA to EVAL on NOSCRIPT
+				// needs the reply, which a pipeline gives only at the
+				// end; send the script itself.
+				return raiseSubject.Eval(ctx, c, keys, ms, px)
+			}
+			return raiseSubject.Run(ctx, c, keys, ms, px)
+		})
 	})
 }
 
 // Revoked reports whether the session is revoked by its ID, or by its
 // subject because it was created in an earlier millisecond than the
 // subject's stored before. It costs one round trip: EXISTS on the ID's key
-// and GET on the subject's key, pipelined. (With a cluster client the two
-// keys may live on different nodes; go-redis then asks both in parallel.)
+// and GET on the subject's key, pipelined.
+//
+// On Redis Cluster the two keys usually hash to different slots, and no
+// hash tag could join them: Revoke knows only the ID, and one subject key
+// serves all of a subject's sessions. Each command names one key, though,
+// so the cluster client sends each to its slot's node, both at once: one
+// round trip's time still, to at most two nodes.
 func (l *List) Revoked(ctx context.Context, id, subject string, created time.Time) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, fmt.Errorf("redisrevoke: lookup: %w", err)

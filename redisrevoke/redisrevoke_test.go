@@ -43,6 +43,24 @@ func newClient(t *testing.T, addr string) *redis.Client {
 	return c
 }
 
+// connectFunc returns a new client of one Redis deployment, closed when t
+// ends.
+type connectFunc func(t *testing.T) redis.UniversalClient
+
+// onEachBackend runs f, in parallel, against the shared single Redis and
+// against the shared cluster (through a redis.ClusterClient).
+func onEachBackend(t *testing.T, f func(t *testing.T, connect connectFunc)) {
+	t.Run("single", func(t *testing.T) {
+		t.Parallel()
+		needRedis(t)
+		f(t, func(t *testing.T) redis.UniversalClient { return newClient(t, shared.addr()) })
+	})
+	t.Run("cluster", func(t *testing.T) {
+		t.Parallel()
+		f(t, sharedCluster(t).client)
+	})
+}
+
 // uniquePrefix keeps tests sharing one Redis out of each other's keys.
 func uniquePrefix() string {
 	b := make([]byte, 6)
@@ -58,9 +76,10 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-func TestDefaultPrefix(t *testing.T) {
-	needRedis(t)
-	client := newClient(t, shared.addr())
+func TestDefaultPrefix(t *testing.T) { onEachBackend(t, testDefaultPrefix) }
+
+func testDefaultPrefix(t *testing.T, connect connectFunc) {
+	client := connect(t)
 	l := redisrevoke.New(client, nil)
 	id := randomID()
 	require.NoError(t, l.Revoke(t.Context(), id, time.Minute))
@@ -99,11 +118,11 @@ func newSite(t *testing.T, keys *sealed.Keyring, list *redisrevoke.List, opts se
 
 // fleet returns two servers of one application: the same keys, each its
 // own Redis client, one key prefix.
-func fleet(t *testing.T) (*site, *site) {
+func fleet(t *testing.T, connect connectFunc) (*site, *site) {
 	t.Helper()
 	keys, prefix := newKeys(t), uniquePrefix()
 	server := func() *site {
-		return newSite(t, keys, redisrevoke.New(newClient(t, shared.addr()), &redisrevoke.Options{Prefix: prefix}), sealed.Options{})
+		return newSite(t, keys, redisrevoke.New(connect(t), &redisrevoke.Options{Prefix: prefix}), sealed.Options{})
 	}
 	return server(), server()
 }
@@ -283,8 +302,11 @@ func tryReplay(t *testing.T, s *site, cookies []*http.Cookie) (response, error) 
 }
 
 func TestRevocationSharedAcrossManagers(t *testing.T) {
-	needRedis(t)
-	s1, s2 := fleet(t)
+	onEachBackend(t, testRevocationSharedAcrossManagers)
+}
+
+func testRevocationSharedAcrossManagers(t *testing.T, connect connectFunc) {
+	s1, s2 := fleet(t, connect)
 
 	b := newBrowser(t)
 	b.login(s1, "alice")
@@ -311,9 +333,10 @@ func TestRevocationSharedAcrossManagers(t *testing.T) {
 
 // A logout page that shows its flash logs out for real: the copy of the
 // cookie taken before it is refused by every server.
-func TestRevocationLogoutWithFlash(t *testing.T) {
-	needRedis(t)
-	s1, s2 := fleet(t)
+func TestRevocationLogoutWithFlash(t *testing.T) { onEachBackend(t, testRevocationLogoutWithFlash) }
+
+func testRevocationLogoutWithFlash(t *testing.T, connect connectFunc) {
+	s1, s2 := fleet(t, connect)
 	b := newBrowser(t)
 	b.login(s1, "alice")
 	stolen := b.cookies(s1)
@@ -325,10 +348,11 @@ func TestRevocationLogoutWithFlash(t *testing.T) {
 	assert.Equal(t, "anonymous", replay(t, s2, stolen).body, "the copy from before the logout is refused")
 }
 
-func TestRevocationEntryTTL(t *testing.T) {
-	needRedis(t)
+func TestRevocationEntryTTL(t *testing.T) { onEachBackend(t, testRevocationEntryTTL) }
+
+func testRevocationEntryTTL(t *testing.T, connect connectFunc) {
 	const absolute, skew = time.Hour, time.Minute
-	client := newClient(t, shared.addr())
+	client := connect(t)
 	prefix := uniquePrefix()
 	s := newSite(t, newKeys(t), redisrevoke.New(client, &redisrevoke.Options{Prefix: prefix}),
 		sealed.Options{AbsoluteTimeout: absolute, ClockSkew: skew})
@@ -388,12 +412,15 @@ func TestRevocationEntryTTL(t *testing.T) {
 // was already past by the wall clock), so a logout did not revoke, and one
 // a year ahead stored entries for a year.
 func TestRevocationManagerClockOffset(t *testing.T) {
-	needRedis(t)
+	onEachBackend(t, testRevocationManagerClockOffset)
+}
+
+func testRevocationManagerClockOffset(t *testing.T, connect connectFunc) {
 	const absolute, skew = time.Hour, time.Minute
 	const year = 365 * 24 * time.Hour
 	for _, offset := range []time.Duration{-year, year} {
 		t.Run(offset.String(), func(t *testing.T) {
-			client := newClient(t, shared.addr())
+			client := connect(t)
 			prefix := uniquePrefix()
 			s := newSite(t, newKeys(t), redisrevoke.New(client, &redisrevoke.Options{Prefix: prefix}),
 				sealed.Options{
@@ -449,12 +476,31 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// hook is a middleware error hook that answers 503 and remembers the
+// last error it saw.
+type hook struct{ last atomic.Pointer[error] }
+
+func (h *hook) handle(w http.ResponseWriter, r *http.Request, err error) {
+	h.last.Store(&err)
+	http.Error(w, "sessions are unavailable, try again", http.StatusServiceUnavailable)
+}
+
+// lastErr is the last error seen since the last reset, or nil.
+func (h *hook) lastErr() error {
+	if p := h.last.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (h *hook) reset() { h.last.Store(nil) }
+
 // outage is a site whose own Redis the test stops, pauses and restarts.
 type outage struct {
-	redis   *redisServer
-	site    *site
-	logs    *lockedBuffer
-	hookErr atomic.Value // the last error the middleware's error hook saw
+	redis *redisServer
+	site  *site
+	logs  *lockedBuffer
+	hook
 }
 
 const revocationTimeout = 300 * time.Millisecond
@@ -467,17 +513,9 @@ func newOutage(t *testing.T, failOpen bool) *outage {
 		RevocationFailOpen: failOpen,
 		RevocationTimeout:  revocationTimeout,
 		Logger:             slog.New(slog.NewTextHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			o.hookErr.Store(err)
-			http.Error(w, "sessions are unavailable, try again", http.StatusServiceUnavailable)
-		},
+		ErrorHandler:       o.handle,
 	})
 	return o
-}
-
-func (o *outage) lastHookErr() error {
-	err, _ := o.hookErr.Load().(error)
-	return err
 }
 
 // assertNoSecretsLogged checks that nothing identifying the session made
@@ -506,7 +544,7 @@ func TestRevocationRedisDownFailsClosed(t *testing.T) {
 	t.Logf("request with redis down: %d in %v", r.status, r.took)
 	assert.Equal(t, http.StatusServiceUnavailable, r.status)
 	assert.Contains(t, r.body, "try again", "the error hook answered")
-	assert.ErrorIs(t, o.lastHookErr(), sealed.ErrUnavailable)
+	assert.ErrorIs(t, o.lastErr(), sealed.ErrUnavailable)
 	assert.Empty(t, r.setCookies, "no Set-Cookie: the client's cookies are left alone")
 
 	r = b.do(http.MethodPost, o.site, "/logout", nil)
@@ -540,14 +578,14 @@ func TestRevocationRedisDownFailOpen(t *testing.T) {
 	assert.Contains(t, logs, "level=WARN")
 	assert.Contains(t, logs, "failing open")
 	assert.Contains(t, logs, "redisrevoke: lookup")
-	assert.Nil(t, o.lastHookErr())
+	assert.Nil(t, o.lastErr())
 
 	// Failing open covers lookups only: a logout still needs its
 	// revocation recorded, or a copy of the cookie would replay.
 	r = b.do(http.MethodPost, o.site, "/logout", nil)
 	assert.Equal(t, http.StatusServiceUnavailable, r.status)
 	assert.Empty(t, r.setCookies)
-	assert.ErrorIs(t, o.lastHookErr(), sealed.ErrUnavailable)
+	assert.ErrorIs(t, o.lastErr(), sealed.ErrUnavailable)
 
 	require.NoError(t, o.redis.restart())
 	assert.Equal(t, "alice", b.whoami(o.site))
@@ -571,11 +609,12 @@ func TestRevocationRedisHung(t *testing.T) {
 	assert.Equal(t, "alice", b.whoami(o.site), "works once Redis answers again")
 }
 
-func TestRevocationConcurrentLoad(t *testing.T) {
-	needRedis(t)
+func TestRevocationConcurrentLoad(t *testing.T) { onEachBackend(t, testRevocationConcurrentLoad) }
+
+func testRevocationConcurrentLoad(t *testing.T, connect connectFunc) {
 	const workers, requests = 8, 50
 	// Two servers on two clients, as in a fleet; each worker alternates.
-	s1, s2 := fleet(t)
+	s1, s2 := fleet(t, connect)
 	sites := []*site{s1, s2}
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -644,4 +683,20 @@ func loadWorker(t *testing.T, sites []*site, user string, requests int) error {
 		}
 	}
 	return nil
+}
+
+// WaitReplicas needs to put WAIT on the connection of the write, which
+// New can only promise for the clients it knows; anything else is a
+// programming error, found at startup.
+func TestNewRefusesWaitReplicasItCannotHonour(t *testing.T) {
+	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1"}})
+	defer ring.Close()
+	single := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	defer single.Close()
+	assert.PanicsWithValue(t, "redisrevoke: New: WaitReplicas needs a *redis.Client or *redis.ClusterClient, not *redis.Ring",
+		func() { redisrevoke.New(ring, &redisrevoke.Options{WaitReplicas: 1}) })
+	assert.Panics(t, func() { redisrevoke.New(single, &redisrevoke.Options{WaitReplicas: -1}) })
+	assert.Panics(t, func() { redisrevoke.New(nil, nil) })
+	assert.NotPanics(t, func() { redisrevoke.New(ring, nil) }, "a ring without waiting is fine")
+	assert.NotPanics(t, func() { redisrevoke.New(single, &redisrevoke.Options{WaitReplicas: 2}) })
 }

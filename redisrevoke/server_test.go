@@ -8,7 +8,9 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -16,8 +18,9 @@ import (
 )
 
 // The tests run against real redis-server processes that they start on
-// free loopback ports and stop at the end: one shared by most tests, and
-// one per test that stops, pauses or restarts its Redis.
+// free loopback ports and stop at the end: one shared by most tests, a
+// Redis Cluster shared by the cluster tests (cluster_test.go), and one or
+// more per test that stops, pauses, restarts or fails over its Redis.
 
 // shared is the Redis most tests use; nil when redis-server is missing.
 var shared *redisServer
@@ -28,20 +31,24 @@ var skipReason string
 func TestMain(m *testing.M) { os.Exit(runTests(m)) }
 
 func runTests(m *testing.M) int {
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		if os.Getenv("CI") == "true" {
-			fmt.Fprintln(os.Stderr, "redisrevoke: redis-server is not installed, and CI=true requires these tests to run:", err)
-			return 1
+	// redis-cli creates the cluster; Sentinel is redis-server --sentinel.
+	for _, prog := range []string{"redis-server", "redis-cli"} {
+		if _, err := exec.LookPath(prog); err != nil {
+			if os.Getenv("CI") == "true" {
+				fmt.Fprintln(os.Stderr, "redisrevoke:", prog, "is not installed, and CI=true requires these tests to run:", err)
+				return 1
+			}
+			skipReason = prog + " not found in PATH (Debian: apt-get install redis-server redis-tools); skipping Redis tests"
+			return m.Run()
 		}
-		skipReason = "redis-server not found in PATH (Debian: apt-get install redis-server); skipping Redis tests"
-		return m.Run()
 	}
-	s, err := startRedis(0)
+	s, err := startRedis(nil)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "redisrevoke:", err)
 		return 1
 	}
 	defer s.stop()
+	defer stopSharedCluster()
 	shared = s
 	return m.Run()
 }
@@ -55,11 +62,12 @@ func needRedis(t *testing.T) {
 	}
 }
 
-// ownRedis starts a Redis for t alone, stopped when t ends.
-func ownRedis(t *testing.T) *redisServer {
+// ownRedis starts a Redis for t alone, stopped when t ends; argv as for
+// startRedis.
+func ownRedis(t *testing.T, argv ...string) *redisServer {
 	t.Helper()
 	needRedis(t)
-	s, err := startRedis(0)
+	s, err := startRedis(func(int, string) ([]string, error) { return argv, nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,6 +79,7 @@ func ownRedis(t *testing.T) *redisServer {
 type redisServer struct {
 	port int
 	dir  string
+	argv []string // the arguments after the config file
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -79,28 +88,37 @@ type redisServer struct {
 
 func (s *redisServer) addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
 
-// startRedis starts a server on port, or on a free port when port is 0.
-// Another process may take a free port between our probe and the server's
-// bind, so a failed start on a probed port is retried on a new one.
-func startRedis(port int) (*redisServer, error) {
+// argvFunc returns the arguments that follow a server's config file,
+// given the port it will listen on and its own directory, where it may
+// write files. It may return a config file of its own as the first
+// argument (Sentinel needs one it can rewrite).
+type argvFunc func(port int, dir string) ([]string, error)
+
+// startRedis starts a server on a free port, in a directory of its own,
+// with argv's arguments after the standard ones (nil: none). Another
+// process may take a free port between our probe and the server's bind,
+// so a failed start is retried on a new one.
+func startRedis(argv argvFunc) (*redisServer, error) {
 	dir, err := os.MkdirTemp("", "redisrevoke-test-")
 	if err != nil {
 		return nil, err
 	}
 	var last error
 	for range 3 {
-		p := port
-		if p == 0 {
-			if p, err = freePort(); err != nil {
+		p, err := freePort()
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+		s := &redisServer{port: p, dir: dir}
+		if argv != nil {
+			if s.argv, err = argv(p, dir); err != nil {
+				os.RemoveAll(dir)
 				return nil, err
 			}
 		}
-		s := &redisServer{port: p, dir: dir}
 		if last = s.start(); last == nil {
 			return s, nil
-		}
-		if port != 0 {
-			break
 		}
 	}
 	os.RemoveAll(dir)
@@ -117,11 +135,23 @@ func freePort() (int, error) {
 }
 
 // start runs redis-server on s.port, without persistence, and waits until
-// it answers PING.
+// it answers PING. It runs from a config file, empty unless s.argv names
+// one first, so that CONFIG REWRITE (which Sentinel sends to a replica it
+// promotes) has a file to write.
 func (s *redisServer) start() error {
-	cmd := exec.Command("redis-server",
+	args := s.argv
+	conf := filepath.Join(s.dir, "redis.conf")
+	if len(args) > 0 && strings.HasSuffix(args[0], ".conf") {
+		conf, args = args[0], args[1:]
+	} else if err := os.WriteFile(conf, nil, 0o600); err != nil {
+		return err
+	}
+	cmd := exec.Command("redis-server", append([]string{conf,
 		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", s.dir)
+		"--save", "", "--appendonly", "no", "--dir", s.dir,
+		// A replica's first sync starts at once, not after the
+		// default 5 s that waits for more replicas to join it.
+		"--repl-diskless-sync-delay", "0"}, args...)...)
 	log := &bytes.Buffer{}
 	cmd.Stdout, cmd.Stderr = log, log
 	killWithParent(cmd)
