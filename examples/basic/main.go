@@ -60,28 +60,13 @@ type config struct {
 func main() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	cfg, err := parseConfig(os.Args[1:], os.Getenv, logger)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "basic:", err)
-		os.Exit(2)
-	}
+	demo.Check("basic", 2, err)
 	h, err := newServer(cfg)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "basic:", err)
-		os.Exit(1)
-	}
+	demo.Check("basic", 1, err)
 	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "basic:", err)
-		os.Exit(1)
-	}
+	demo.Check("basic", 1, err)
 	fmt.Printf("sealed demo listening on %s (%s)\n", baseURL(ln.Addr()), demo.Describe(cfg.Insecure))
-	if err := http.Serve(ln, h); err != nil {
-		fmt.Fprintln(os.Stderr, "basic:", err)
-		os.Exit(1)
-	}
+	demo.Check("basic", 1, http.Serve(ln, h))
 }
 
 // parseConfig reads the flags in args and the environment through getenv.
@@ -94,15 +79,9 @@ func parseConfig(args []string, getenv func(string) string, logger *slog.Logger)
 	}
 	fs := flag.NewFlagSet("basic", flag.ContinueOnError)
 	addr := fs.String("addr", defAddr, "`HOST:PORT` to listen on")
-	cookies, err := demo.CookiesFlag(fs, getenv)
+	cookies, err := demo.ParseFlags(fs, args, getenv)
 	if err != nil {
 		return config{}, err
-	}
-	if err := fs.Parse(args); err != nil {
-		return config{}, err
-	}
-	if fs.NArg() > 0 {
-		return config{}, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	cfg := config{Addr: *addr, Insecure: cookies.Insecure(*addr), Logger: logger}
 	if v := getenv(keysEnv); v != "" {

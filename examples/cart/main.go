@@ -103,31 +103,16 @@ type config struct {
 
 func main() {
 	cfg, err := parseConfig(os.Args[1:], os.Getenv)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "cart:", err)
-		os.Exit(2)
-	}
+	demo.Check("cart", 2, err)
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	h, err := newServer(cfg)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "cart:", err)
-		os.Exit(2)
-	}
+	demo.Check("cart", 2, err)
 	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "cart:", err)
-		os.Exit(1)
-	}
+	demo.Check("cart", 1, err)
 	// The address listened on, so that -addr 127.0.0.1:0 tells its port.
 	fmt.Printf("cart example listening on http://%s (budget %s; %s)\n", ln.Addr(), cfg.BudgetName, demo.Describe(cfg.Insecure))
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	if err := srv.Serve(ln); err != nil {
-		fmt.Fprintln(os.Stderr, "cart:", err)
-		os.Exit(1)
-	}
+	demo.Check("cart", 1, srv.Serve(ln))
 }
 
 // parseConfig reads the flags in args and the environment through getenv.
@@ -135,15 +120,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs := flag.NewFlagSet("cart", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:8082", "`HOST:PORT` to listen on")
 	budget := fs.String("budget", "default", "cookie budget `NAME`: "+budgetNames)
-	cookies, err := demo.CookiesFlag(fs, getenv)
+	cookies, err := demo.ParseFlags(fs, args, getenv)
 	if err != nil {
 		return config{}, err
-	}
-	if err := fs.Parse(args); err != nil {
-		return config{}, err
-	}
-	if fs.NArg() > 0 {
-		return config{}, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if _, ok := budgets[*budget]; !ok {
 		return config{}, fmt.Errorf("unknown budget %q (want %s)", *budget, budgetNames)
@@ -196,14 +175,14 @@ func newServer(cfg config) (http.Handler, error) {
 		shown = zeroBudget
 	}
 	a := &app{m: m, budget: shown, budgetName: name, cookieName: cookieName, logger: logger}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", a.home)
-	mux.HandleFunc("POST /add", a.add)
-	mux.HandleFunc("POST /remove", a.remove)
-	mux.HandleFunc("POST /clear", a.clear)
 	// SameSite=Lax cookies plus an Origin / Sec-Fetch-Site check on POSTs
 	// keep other sites from filling the cart (CSRF).
-	return http.NewCrossOriginProtection().Handler(m.Middleware(mux)), nil
+	return demo.Handler(m.Middleware, map[string]http.HandlerFunc{
+		"GET /{$}":     a.home,
+		"POST /add":    a.add,
+		"POST /remove": a.remove,
+		"POST /clear":  a.clear,
+	}), nil
 }
 
 var page = template.Must(template.New("cart").Parse(`<!doctype html>
@@ -392,10 +371,9 @@ func (a *app) remove(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	c := cart(s)
-	if i < len(c) {
-		// A line that is gone already (a second click, another tab) is
-		// no error: the cart is as asked.
+	// A line that is gone already (a second click, another tab) is no
+	// error: the cart is as asked.
+	if c := cart(s); i < len(c) {
 		if err := s.Set("cart", slices.Delete(c, i, i+1)); err != nil {
 			demo.Fail(w, a.logger, "set cart", err)
 			return

@@ -78,10 +78,7 @@ func main() {
 	flag.StringVar(&cfg.Addr, "addr", "127.0.0.1:8083", "`HOST:PORT` to listen on")
 	flag.StringVar(&cfg.Redis, "redis", "127.0.0.1:6379", "Redis server `ADDR`")
 	cookies, err := demo.CookiesFlag(flag.CommandLine, os.Getenv)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "revocation:", err)
-		os.Exit(2)
-	}
+	demo.Check("revocation", 2, err)
 	flag.Parse()
 	cfg.Insecure = cookies.Insecure(cfg.Addr)
 	if v := os.Getenv(keysEnv); v != "" {
@@ -104,16 +101,10 @@ func main() {
 	}
 
 	h, err := newServer(cfg, client)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "revocation:", err)
-		os.Exit(1)
-	}
+	demo.Check("revocation", 1, err)
 	fmt.Printf("revocation example listening on http://%s (Redis at %s; %s)\n", cfg.Addr, cfg.Redis, demo.Describe(cfg.Insecure))
 	srv := &http.Server{Addr: cfg.Addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	if err := srv.ListenAndServe(); err != nil {
-		fmt.Fprintln(os.Stderr, "revocation:", err)
-		os.Exit(1)
-	}
+	demo.Check("revocation", 1, srv.ListenAndServe())
 }
 
 // newRedisClient returns a client for addr. ContextTimeoutEnabled makes
@@ -158,14 +149,14 @@ func newServer(cfg config, client redis.UniversalClient) (http.Handler, error) {
 		return nil, err
 	}
 	a := &app{m: m, logger: logger}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", a.home)
-	mux.HandleFunc("POST /login", a.login)
-	mux.HandleFunc("POST /logout", a.logout)
-	mux.HandleFunc("POST /logout-everywhere", a.logoutEverywhere)
 	// SameSite=Lax cookies (the default) plus an Origin / Sec-Fetch-Site
 	// check on POSTs: no other site can log a user out or in (CSRF).
-	return http.NewCrossOriginProtection().Handler(m.Middleware(mux)), nil
+	return demo.Handler(m.Middleware, map[string]http.HandlerFunc{
+		"GET /{$}":                a.home,
+		"POST /login":             a.login,
+		"POST /logout":            a.logout,
+		"POST /logout-everywhere": a.logoutEverywhere,
+	}), nil
 }
 
 var page = demo.Page("log out everywhere", `<h1>Log out everywhere</h1>

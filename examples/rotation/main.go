@@ -92,10 +92,7 @@ func main() {
 	fset.StringVar(&cfg.KeysFile, "keys", "", "JWK Set `FILE` holding the session keys, primary first (required; make one with \"sealed keygen\")")
 	fset.DurationVar(&cfg.Poll, "poll", 3*time.Second, "how often to check the key file for changes")
 	cookies, err := demo.CookiesFlag(fset, os.Getenv)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "rotation:", err)
-		os.Exit(2)
-	}
+	demo.Check("rotation", 2, err)
 	fset.Parse(os.Args[1:])
 	cfg.Insecure = cookies.Insecure(cfg.Addr)
 	if cfg.KeysFile == "" {
@@ -104,10 +101,7 @@ func main() {
 	}
 
 	s, err := newServer(cfg)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "rotation:", err)
-		os.Exit(1)
-	}
+	demo.Check("rotation", 1, err)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	hup := make(chan os.Signal, 1)

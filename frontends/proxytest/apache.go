@@ -48,7 +48,6 @@ func Apache(t testing.TB, upstream, directives string) *Proxy {
 			missing(t, fmt.Sprintf("Apache module %s not found in %s", m, modules))
 		}
 	}
-	_, up := upstreamAddr(t, upstream)
 	// Started as root, httpd's children switch to User and Group, which
 	// then must exist; as anyone else the directives are ignored.
 	runAs := ""
@@ -60,7 +59,7 @@ func Apache(t testing.TB, upstream, directives string) *Proxy {
 		runAs = fmt.Sprintf("User #%s\nGroup #%s\n", uid, gid)
 	}
 	s := server{name: "apache", binary: bin}
-	s.setup = func(dir string, port int) (args, logs, env []string, err error) {
+	s.setup = func(dir string, port int, up string) (args, logs []string, err error) {
 		errorLog := filepath.Join(dir, "error.log")
 		conf := fmt.Sprintf(`# Written by proxytest: httpd's defaults except the paths and the lines after ProxyPass.
 ServerRoot "%[1]s"
@@ -75,9 +74,9 @@ LoadModule authz_core_module %[5]s/mod_authz_core.so
 LoadModule proxy_module %[5]s/mod_proxy.so
 LoadModule proxy_http_module %[5]s/mod_proxy_http.so
 ProxyPass "/" "http://%[6]s/"
-%[7]s`, dir, errorLog, port, runAs, modules, up.Host, indent(directives, ""))
+%[7]s`, dir, errorLog, port, runAs, modules, up, indent(directives, ""))
 		path, err := writeFile(dir, "httpd.conf", conf)
-		return []string{"-f", path, "-DFOREGROUND"}, []string{errorLog}, nil, err
+		return []string{"-f", path, "-DFOREGROUND"}, []string{errorLog}, err
 	}
-	return start(t, s)
+	return start(t, upstream, s)
 }

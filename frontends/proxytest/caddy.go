@@ -15,10 +15,8 @@ import (
 // test ends; ErrorLog returns what it printed.
 func Caddy(t testing.TB, upstream, directives string) *Proxy {
 	t.Helper()
-	Need(t, "caddy")
-	_, up := upstreamAddr(t, upstream)
-	s := server{name: "caddy", binary: "caddy"}
-	s.setup = func(dir string, port int) (args, logs, env []string, err error) {
+	s := server{name: "caddy", binary: "caddy", env: caddyEnv}
+	s.setup = func(dir string, port int, up string) (args, logs []string, err error) {
 		conf := fmt.Sprintf(`# Written by proxytest: Caddy's defaults except the lines in reverse_proxy.
 {
 	admin off
@@ -29,14 +27,19 @@ http://127.0.0.1:%[1]d {
 	reverse_proxy %[2]s {
 %[3]s	}
 }
-`, port, "http://"+up.Host, indent(directives, "\t\t"))
+`, port, "http://"+up, indent(directives, "\t\t"))
 		path, err := writeFile(dir, "Caddyfile", conf)
-		env = []string{
-			"HOME=" + dir,
-			"XDG_CONFIG_HOME=" + filepath.Join(dir, "config"),
-			"XDG_DATA_HOME=" + filepath.Join(dir, "data"),
-		}
-		return []string{"run", "--config", path, "--adapter", "caddyfile"}, nil, env, err
+		return []string{"run", "--config", path, "--adapter", "caddyfile"}, nil, err
 	}
-	return start(t, s)
+	return start(t, upstream, s)
+}
+
+// caddyEnv points HOME and the XDG directories into dir, so that Caddy
+// writes nothing elsewhere.
+func caddyEnv(dir string) []string {
+	return []string{
+		"HOME=" + dir,
+		"XDG_CONFIG_HOME=" + filepath.Join(dir, "config"),
+		"XDG_DATA_HOME=" + filepath.Join(dir, "data"),
+	}
 }

@@ -14,10 +14,8 @@ import (
 // printed.
 func HAProxy(t testing.TB, upstream, directives string) *Proxy {
 	t.Helper()
-	Need(t, "haproxy")
-	up, _ := upstreamAddr(t, upstream)
 	s := server{name: "haproxy", binary: "haproxy"}
-	s.setup = func(dir string, port int) (args, logs, env []string, err error) {
+	s.setup = func(dir string, port int, up string) (args, logs []string, err error) {
 		conf := fmt.Sprintf(`# Written by proxytest: HAProxy's defaults except mode http, the timeouts and the global lines.
 global
 %[1]s
@@ -35,7 +33,7 @@ backend upstream
 	server upstream %[3]s
 `, indent(directives, "\t"), port, up)
 		path, err := writeFile(dir, "haproxy.cfg", conf)
-		return []string{"-f", path}, nil, nil, err
+		return []string{"-f", path}, nil, err
 	}
-	return start(t, s)
+	return start(t, upstream, s)
 }

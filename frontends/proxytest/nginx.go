@@ -34,7 +34,6 @@ func NginxTLS(t testing.TB, upstream, directives string) *Proxy {
 func nginx(t testing.TB, upstream, directives string, withTLS bool) *Proxy {
 	t.Helper()
 	Need(t, "nginx")
-	up, _ := upstreamAddr(t, upstream)
 	s := server{name: "nginx", binary: "nginx"}
 	var certFile, keyFile string
 	if withTLS {
@@ -45,7 +44,7 @@ func nginx(t testing.TB, upstream, directives string, withTLS bool) *Proxy {
 			t.Fatalf("proxytest: certificate: %v", err)
 		}
 	}
-	s.setup = func(dir string, port int) (args, logs, env []string, err error) {
+	s.setup = func(dir string, port int, up string) (args, logs []string, err error) {
 		errorLog := filepath.Join(dir, "error.log")
 		listen := fmt.Sprintf("listen 127.0.0.1:%d;", port)
 		if withTLS {
@@ -75,7 +74,7 @@ http {
 		path, err := writeFile(dir, "nginx.conf", conf)
 		// -e: the error log before the configuration is read, which
 		// would otherwise be the compiled-in /var/log/nginx/error.log.
-		return []string{"-p", dir + "/", "-c", path, "-e", errorLog}, []string{errorLog}, nil, err
+		return []string{"-p", dir + "/", "-c", path, "-e", errorLog}, []string{errorLog}, err
 	}
-	return start(t, s)
+	return start(t, upstream, s)
 }

@@ -119,7 +119,7 @@ func lookPath(program string) (string, error) {
 
 // upstreamAddr returns host:port of an upstream given as a URL
 // ("http://127.0.0.1:8080") or as host:port.
-func upstreamAddr(t testing.TB, upstream string) (hostport string, u *url.URL) {
+func upstreamAddr(t testing.TB, upstream string) string {
 	t.Helper()
 	if !strings.Contains(upstream, "://") {
 		upstream = "http://" + upstream
@@ -131,29 +131,35 @@ func upstreamAddr(t testing.TB, upstream string) (hostport string, u *url.URL) {
 	if u.Port() == "" {
 		u.Host = net.JoinHostPort(u.Hostname(), "80")
 	}
-	return u.Host, u
+	return u.Host
 }
 
 // server describes how to start one proxy on a port.
 type server struct {
 	name   string
 	binary string
-	// setup writes the configuration for port into dir and returns the
-	// command's arguments, the log files (besides stdout and stderr) and
-	// extra environment.
-	setup func(dir string, port int) (args, logs, env []string, err error)
-	tls   *x509.Certificate
+	// setup writes the configuration for port and the upstream up
+	// (host:port) into dir and returns the command's arguments and the log
+	// files (besides stdout and stderr).
+	setup func(dir string, port int, up string) (args, logs []string, err error)
+	// env, if not nil, returns extra environment for the server run in
+	// dir.
+	env func(dir string) []string
+	tls *x509.Certificate
 }
 
-// start runs s on a free port and waits until it accepts connections.
-// Another process may take the probed port before the server binds it,
-// so a start that fails that way is retried on a new port.
-func start(t testing.TB, s server) *Proxy {
+// start runs s on a free port as a proxy to upstream (see [upstreamAddr])
+// and waits until it accepts connections. Like [Need], it skips t when
+// s.binary is not installed. Another process may take the probed port
+// before the server binds it, so a start that fails that way is retried
+// on a new port.
+func start(t testing.TB, upstream string, s server) *Proxy {
 	t.Helper()
 	bin, err := lookPath(s.binary)
 	if err != nil {
 		missing(t, fmt.Sprintf("%s is not installed (%v)", s.binary, err))
 	}
+	up := upstreamAddr(t, upstream)
 	var last error
 	for attempt := range 3 {
 		dir := filepath.Join(t.TempDir(), s.name)
@@ -164,9 +170,13 @@ func start(t testing.TB, s server) *Proxy {
 		if err != nil {
 			t.Fatal(err)
 		}
-		args, logs, env, err := s.setup(dir, port)
+		args, logs, err := s.setup(dir, port, up)
 		if err != nil {
 			t.Fatalf("proxytest: %s: %v", s.name, err)
+		}
+		var env []string
+		if s.env != nil {
+			env = s.env(dir)
 		}
 		p, err := run(t, s, bin, dir, port, args, logs, env)
 		if err == nil {

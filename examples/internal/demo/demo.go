@@ -1,7 +1,8 @@
 // Package demo holds the examples' HTTP plumbing (error answers, the login
-// form, the page skeleton) and their -cookies flag (secure, insecure or
-// auto, default $SEALED_COOKIES), so that each main.go is left with its
-// sealed calls.
+// form, the page skeleton, the routes behind cross-origin protection), the
+// way their commands exit on an error, and their -cookies flag (secure,
+// insecure or auto, default $SEALED_COOKIES), so that each main.go is left
+// with its sealed calls.
 package demo
 
 import (
