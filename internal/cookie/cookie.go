@@ -368,11 +368,12 @@ func (j *Jar) expire(out []string, present Mask, from, room int) ([]string, int)
 			continue
 		}
 		line := chunkName(j.c.Name, i) + "=" + j.delAttrs
-		if room -= len(line) + headerOverhead; room < 0 {
+		if cost := len(line) + headerOverhead; cost <= room {
+			room -= cost
+			out = append(out, line)
+		} else {
 			dropped++
-			continue
 		}
-		out = append(out, line)
 	}
 	return out, dropped
 }
