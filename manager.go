@@ -12,15 +12,15 @@ import (
 
 	"github.com/sealedgo/sealed/internal/b64"
 	"github.com/sealedgo/sealed/internal/cookie"
+	"github.com/sealedgo/sealed/internal/defaults"
 	"github.com/sealedgo/sealed/internal/envelope"
 	"github.com/sealedgo/sealed/internal/payload"
 )
 
-// Bounds on Options. Browsers cap a cookie's lifetime at 400 days
-// (RFC 6265bis, "Max-Age"), so a longer timeout could not be kept anyway;
-// the bounds also keep every sum of durations far from overflowing.
+// Bounds on Options (the timeouts' is defaults.MaxLifetime). They also
+// keep every sum of durations far from overflowing.
 const (
-	maxLifetime          = 400 * 24 * time.Hour
+	maxLifetime          = defaults.MaxLifetime
 	maxClockSkew         = time.Hour
 	maxRevocationTimeout = time.Minute
 	maxPurposeLen        = 255
@@ -28,9 +28,9 @@ const (
 
 // Defaults for Options fields left at their zero value.
 const (
-	defaultPurpose         = "session"
-	defaultIdleTimeout     = 24 * time.Hour
-	defaultAbsoluteTimeout = 7 * 24 * time.Hour
+	defaultPurpose         = defaults.Purpose
+	defaultIdleTimeout     = defaults.IdleTimeout
+	defaultAbsoluteTimeout = defaults.AbsoluteTimeout
 	defaultClockSkew       = time.Minute
 	defaultRenewFraction   = 0.25
 	defaultRevocationWait  = time.Second
@@ -175,14 +175,7 @@ func New(keys KeySource, opts *Options) (*Manager, error) {
 		c.SameSite = http.SameSiteLaxMode
 	}
 	if c.Name == "" {
-		switch {
-		case !c.Secure:
-			c.Name = "session"
-		case c.Path == "/" && c.Domain == "":
-			c.Name = "__Host-session"
-		default:
-			c.Name = "__Secure-session"
-		}
+		c.Name = defaults.CookieName(c.Secure, c.Path, c.Domain)
 	}
 
 	purpose := o.Purpose

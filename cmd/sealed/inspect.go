@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sealedgo/sealed/internal/cookie"
+	"github.com/sealedgo/sealed/internal/defaults"
 	"github.com/sealedgo/sealed/internal/envelope"
 	"github.com/sealedgo/sealed/internal/inspect"
 	"github.com/sealedgo/sealed/internal/jwk"
@@ -84,10 +85,7 @@ func (c *cli) inspect(o *inspectOpts, fs *flag.FlagSet, pos []string) int {
 	}
 	name := o.name
 	if name == "" {
-		name = "__Host-session"
-		if o.insecure {
-			name = "session"
-		}
+		name = defaults.CookieName(!o.insecure, "/", "")
 	}
 
 	var keys []jwk.Key
@@ -155,19 +153,19 @@ func inspectConfig(keys []jwk.Key, name string, insecure bool) (inspect.Config, 
 		// Read-only: any budget's session opens (the response side of a
 		// budget bounds only saves).
 		Budget:     cookie.Budget{MaxBytes: 1 << 20, MaxChunks: cookie.MaxChunks, MaxLineBytes: cookie.MaxLine},
-		MaxAge:     int(400 * 24 * time.Hour / time.Second),
+		MaxAge:     int(defaults.MaxLifetime / time.Second),
 		MaxDecoded: envelope.MaxSize,
 	})
 	if err != nil {
 		return inspect.Config{}, err
 	}
-	bind, err := envelope.Bind(name, "session")
+	bind, err := envelope.Bind(name, defaults.Purpose)
 	if err != nil {
 		return inspect.Config{}, err
 	}
 	return inspect.Config{
 		Ring: ring, Jar: jar, Bind: bind,
-		Idle: 24 * time.Hour, Absolute: 7 * 24 * time.Hour, Now: time.Now(),
+		Idle: defaults.IdleTimeout, Absolute: defaults.AbsoluteTimeout, Now: time.Now(),
 	}, nil
 }
 
