@@ -20,6 +20,7 @@ import (
 	"github.com/sealedgo/sealed"
 	"github.com/sealedgo/sealed/internal/b64"
 	"github.com/sealedgo/sealed/internal/envelope"
+	"github.com/sealedgo/sealed/internal/fuzzseed"
 	"github.com/sealedgo/sealed/internal/payload"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -179,24 +180,7 @@ func TestMalformedValueRefusedWhenRead(t *testing.T) {
 		return "sid=" + string(enc)
 	}
 
-	cases := map[string]string{
-		"empty":                  "",
-		"two items":              "01 01",
-		"indefinite value":       "9f 01 ff",
-		"tag":                    "c1 01",
-		"reserved ai":            "1c",
-		"break":                  "ff",
-		"small simple in 2 byte": "f814",
-		"truncated":              "62 61",
-		"huge count":             "9b 00000000ffffffff",
-		"non-shortest int":       "1801",
-		"non-shortest length":    "7801 61",
-		"invalid utf-8 text":     "61 ff",
-		"invalid utf-8 deep":     "81 a1 6161 61 ff",
-		"trailing byte in text":  "61 61 00",
-		"bool then byte":         "f5 00",
-		"depth":                  strings.Repeat("81 ", payload.MaxDepth-1) + "01",
-	}
+	cases := fuzzseed.MalformedValues(payload.MaxDepth)
 	for name, h := range cases {
 		t.Run(name, func(t *testing.T) {
 			val, err := hex.DecodeString(strings.ReplaceAll(h, " ", ""))

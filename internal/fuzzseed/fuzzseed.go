@@ -3,8 +3,8 @@
 // the golden vectors' keys the seeds are sealed with, and the reference
 // reader of SPEC.md "Chunked cookies / Reading".
 //
-// It is imported only by tests (the fuzz_test.go files); nothing the
-// library builds depends on it. It imports no package of the module, so
+// It also holds MalformedValues, a table two value tests share. It is
+// imported only by tests; nothing the library builds depends on it. It imports no package of the module, so
 // that the internal packages' own tests (package envelope, package
 // cookie, ...) can import it without a cycle.
 package fuzzseed
@@ -219,4 +219,29 @@ func RefJoin(cookies []Cookie, name string, maxChunks int) (sealed string, n int
 		}
 	}
 	return strings.Join(parts, ""), n, present, true
+}
+
+// MalformedValues are encoded session values that a payload walk accepts
+// (each is the content of a value's byte string) but that every decoding
+// path must refuse, by name, in hex with spaces. maxDepth is
+// payload.MaxDepth, which this package cannot import.
+func MalformedValues(maxDepth int) map[string]string {
+	return map[string]string{
+		"empty":                  "",
+		"two items":              "01 01",
+		"indefinite value":       "9f 01 ff",
+		"tag":                    "c1 01",
+		"reserved ai":            "1c",
+		"break":                  "ff",
+		"small simple in 2 byte": "f814",
+		"truncated":              "62 61",
+		"huge count":             "9b 00000000ffffffff",
+		"non-shortest int":       "1801",
+		"non-shortest length":    "7801 61",
+		"invalid utf-8 text":     "61 ff",
+		"invalid utf-8 deep":     "81 a1 6161 61 ff",
+		"trailing byte in text":  "61 61 00",
+		"bool then byte":         "f5 00",
+		"depth":                  strings.Repeat("81 ", maxDepth-1) + "01",
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/fxamacker/cbor/v2"
+	"github.com/sealedgo/sealed/internal/fuzzseed"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -191,24 +192,7 @@ func TestParsePayloadRejects(t *testing.T) {
 // (DecodeScalar, then Decode, as Get and Remove take them) with
 // errMalformedValue. Encode, which Set uses, refuses the same bytes.
 func TestMalformedValueRefusedWhenRead(t *testing.T) {
-	cases := map[string]string{
-		"empty":                  "",
-		"two items":              "01 01",
-		"indefinite value":       "9f 01 ff",
-		"tag":                    "c1 01",
-		"reserved ai":            "1c",
-		"break":                  "ff",
-		"small simple in 2 byte": "f814",
-		"truncated":              "62 61",
-		"huge count":             "9b 00000000ffffffff",
-		"non-shortest int":       "1801",
-		"non-shortest length":    "7801 61",
-		"invalid utf-8 text":     "61 ff",
-		"invalid utf-8 deep":     "81 a1 6161 61 ff",
-		"trailing byte in text":  "61 61 00",
-		"bool then byte":         "f5 00",
-		"depth":                  strings.Repeat("81 ", MaxDepth-1) + "01",
-	}
+	cases := fuzzseed.MalformedValues(MaxDepth)
 	for name, h := range cases {
 		t.Run(name, func(t *testing.T) {
 			val := cborHex(t, h)
