@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -122,6 +123,26 @@ type Options struct {
 	// Now is the clock, for timeouts and for the lifetimes of revocation
 	// entries. Default time.Now.
 	Now func() time.Time
+
+	// Observer, when set, is told the outcome of every load and save and
+	// of every call to the revocation list ([Event]), for metrics and
+	// traces, with the request's context. It runs with no lock held, on
+	// the request's goroutine, so it should be quick. Default nil: none.
+	Observer func(ctx context.Context, e Event)
+	// Import, when set, moves users over from another session mechanism
+	// without logging them out. It is offered the new session of a
+	// request whose cookies hold no session that opens (none, or one that
+	// was rejected; not one that expired or was revoked), with the
+	// request's Cookie header values, and fills it from the old cookie
+	// (Set, SetSubject, ...). It returns the old cookies to delete: their
+	// Name, Path and Domain. The session's first save then writes the new
+	// session and those deletions together, or, if it fails, neither; a
+	// cookie with the session cookie's own name is overwritten by it
+	// instead. The deletions are small and come out of
+	// Budget.ReservedResponseBytes. It runs with no lock held. Default
+	// nil; github.com/sealedgo/sealed/sealedgorilla has one for
+	// gorilla/securecookie cookies.
+	Import func(ctx context.Context, cookieHeader []string, s *Session) (expire []*http.Cookie)
 }
 
 // Manager loads and saves sessions. Create one with [New] and share it; it
@@ -141,6 +162,8 @@ type Manager struct {
 	errorHandler func(http.ResponseWriter, *http.Request, error)
 	logger       *slog.Logger
 	now          func() time.Time
+	observer     func(context.Context, Event)
+	importer     func(context.Context, []string, *Session) []*http.Cookie
 }
 
 // New returns a [Manager] that seals with keys. A nil opts means all
@@ -162,6 +185,8 @@ func New(keys KeySource, opts *Options) (*Manager, error) {
 		failOpen:   o.RevocationFailOpen,
 		logger:     o.Logger,
 		now:        o.Now,
+		observer:   o.Observer,
+		importer:   o.Import,
 	}
 	c := cookie.Config{
 		Name: o.CookieName, Path: o.Path, Domain: o.Domain, Secure: !o.AllowInsecure,
@@ -245,14 +270,26 @@ func defaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 }
 
-// load opens the session in the request's Cookie header values: the
-// cookie layer finds and decodes its chunks, the envelope layer opens
-// them, the payload layer indexes the state, then the time rules and the
-// revocation list have their say. A missing, invalid, expired or revoked
-// session gives a new empty one and no error; the only error is
-// ErrUnavailable when the revocation list cannot be asked and the manager
-// fails closed.
+// load opens the session in the request's Cookie header values, tells
+// the observer how it went, and, when no session opened, offers the fresh
+// one to Options.Import. Both run with no lock held.
 func (m *Manager) load(ctx context.Context, headers []string) (*Session, error) {
+	ev := Event{Op: "load"}
+	s, err := m.open(ctx, headers, &ev)
+	if s != nil && m.importer != nil && (s.from == fromNone || s.from == fromRejected) {
+		m.adopt(ctx, headers, s, &ev)
+	}
+	m.observe(ctx, &ev)
+	return s, err
+}
+
+// open does load's work: the cookie layer finds and decodes its chunks,
+// the envelope layer opens them, the payload layer indexes the state, then
+// the time rules and the revocation list have their say. A missing,
+// invalid, expired or revoked session gives a new empty one and no error;
+// the only error is ErrUnavailable when the revocation list cannot be
+// asked and the manager fails closed. ev receives the outcome.
+func (m *Manager) open(ctx context.Context, headers []string, ev *Event) (*Session, error) {
 	now := m.now()
 	// The buffer becomes the session's own: its values point into it and
 	// nothing else ever does.
@@ -260,36 +297,49 @@ func (m *Manager) load(ctx context.Context, headers []string) (*Session, error) 
 	s := &Session{m: m, present: present}
 	switch {
 	case present == 0:
+		ev.Outcome = "new"
 		return m.fresh(s, now, fromNone), nil
 	case reason != "":
-		return m.rejected(s, now, reason), nil
+		return m.rejected(s, now, reason, "cookie", ev), nil
 	}
 	ring := m.keys.Current()
 	if ring == nil {
-		return m.rejected(s, now, "no keyring"), nil
+		return m.rejected(s, now, "no keyring", "key", ev), nil
 	}
 	pt, info, f := m.bind.Open(ring.ring, buf)
 	if f != envelope.OK {
-		return m.rejected(s, now, f.String()), nil
+		class := "format"
+		switch f {
+		case envelope.NoKey:
+			class = "key"
+		case envelope.BadAuth:
+			class = "auth"
+		}
+		return m.rejected(s, now, f.String(), class, ev), nil
 	}
 	s.d.Entries = s.inl[:0]
 	if payload.Parse(pt, &s.d) != nil {
-		return m.rejected(s, now, "payload"), nil
+		return m.rejected(s, now, "payload", "payload", ev), nil
 	}
 	if reason := m.checkTimes(now, info.IssuedAt, s.d.Created); reason != "" {
-		if reason == "idle timeout" || reason == "absolute timeout" {
+		switch reason {
+		case "idle timeout", "absolute timeout":
+			ev.Outcome, ev.Reason = "expired", strings.TrimSuffix(reason, " timeout")
 			return m.ended(s, now, reason), nil
 		}
-		return m.rejected(s, now, reason), nil
+		return m.rejected(s, now, reason, "time", ev), nil
 	}
 	if m.revocation != nil {
 		revoked, err := m.isRevoked(ctx, &s.d)
 		if err != nil {
 			if !m.failOpen {
-				return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+				err = fmt.Errorf("%w: %w", ErrUnavailable, err)
+				ev.Outcome, ev.Err = "failed", err
+				return nil, err
 			}
 			m.logger.Warn("sealed: revocation list unavailable; failing open as configured", "err", err)
 		} else if revoked {
+			ev.Outcome = "revoked"
 			return m.ended(s, now, "revoked"), nil
 		}
 	}
@@ -298,7 +348,31 @@ func (m *Manager) load(ctx context.Context, headers []string) (*Session, error) 
 	s.orig = pt
 	s.issuedAt = info.IssuedAt
 	s.oldKey = !info.Primary
+	ev.Outcome, ev.KeyID, ev.OldKey = "opened", info.Key.ID(), !info.Primary
 	return s, nil
+}
+
+// adopt lets Options.Import fill s, a new session, and keeps the
+// deletions of the old cookies it names for s's first save.
+func (m *Manager) adopt(ctx context.Context, headers []string, s *Session, ev *Event) {
+	expire := m.importer(ctx, headers, s)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.empty() {
+		ev.Outcome = "imported"
+	}
+	for _, c := range expire {
+		if c == nil || m.jar.Owns(c.Name) {
+			continue
+		}
+		del := http.Cookie{Name: c.Name, Path: c.Path, Domain: c.Domain, MaxAge: -1,
+			Secure: c.Secure, HttpOnly: c.HttpOnly, SameSite: c.SameSite, Partitioned: c.Partitioned}
+		if err := del.Valid(); err != nil {
+			m.logger.Warn("sealed: Options.Import named a cookie that cannot be deleted", "err", err)
+			continue
+		}
+		s.imported = append(s.imported, del.String())
+	}
 }
 
 // checkTimes applies the time rules to an authentic session: it returns
@@ -329,8 +403,11 @@ func (m *Manager) fresh(s *Session, now time.Time, from origin) *Session {
 	return s
 }
 
-func (m *Manager) rejected(s *Session, now time.Time, reason string) *Session {
+// rejected is fresh for a request whose cookies did not open; class is
+// reason's group, for the observer.
+func (m *Manager) rejected(s *Session, now time.Time, reason, class string, ev *Event) *Session {
 	m.logger.Debug("sealed: session cookie rejected; starting a new session", "reason", reason)
+	ev.Outcome, ev.Reason = "rejected", class
 	return m.fresh(s, now, fromRejected)
 }
 
@@ -350,6 +427,26 @@ func (m *Manager) ended(s *Session, now time.Time, reason string) *Session {
 // The revocation list is called with no lock held; meanwhile the session
 // is in phaseSaving and refuses changes.
 func (m *Manager) save(ctx context.Context, s *Session) ([]string, error) {
+	ev := Event{Op: "save"}
+	out, err := m.saveLocked(ctx, s, &ev)
+	switch {
+	case err != nil:
+		ev.Outcome, ev.Err = "failed", err
+		if errors.Is(err, ErrTooLarge) {
+			ev.Outcome = "too large"
+		}
+	case ev.Outcome == "":
+		// Already committed: not a save.
+	case len(out) == 0:
+		ev.Outcome = "unchanged"
+	}
+	m.observe(ctx, &ev)
+	return out, err
+}
+
+// saveLocked is save with s.mu held (released only around calls to the
+// revocation list). ev receives what was written.
+func (m *Manager) saveLocked(ctx context.Context, s *Session, ev *Event) ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.m != m {
@@ -361,6 +458,7 @@ func (m *Manager) save(ctx context.Context, s *Session) ([]string, error) {
 	case phaseSaving:
 		return nil, errors.New("sealed: Save: the session is being saved by another goroutine")
 	}
+	ev.Outcome = "written"
 	now := m.now()
 	act := s.decide(now)
 	if act != writeNothing && act != expireAll && s.login && m.revocation != nil {
@@ -388,9 +486,15 @@ func (m *Manager) save(ctx context.Context, s *Session) ([]string, error) {
 			// Only the idle deadline or the key asked for this write: the
 			// session still opens, so serve it as it is.
 			m.logger.Warn("sealed: session not renewed: it no longer fits the budget", "err", err)
+			ev.Outcome, ev.Err = "too large", err
 			out = nil
 		}
+		for _, line := range out {
+			ev.Bytes += len(line)
+		}
+		ev.Chunks = len(out) - cookie.Deletions(out)
 	case expireAll:
+		ev.Outcome = "expired"
 		var dropped int
 		out, dropped = m.jar.Expire(s.present)
 		m.droppedDeletions(dropped)
@@ -403,6 +507,10 @@ func (m *Manager) save(ctx context.Context, s *Session) ([]string, error) {
 	}
 	s.revoke = nil
 	s.phase = phaseCommitted
+	// What Options.Import took the session from goes with its first save,
+	// whatever that writes.
+	out = append(out, s.imported...)
+	s.imported = nil
 	return out, nil
 }
 
@@ -450,7 +558,11 @@ func (m *Manager) seal(s *Session, now time.Time, unlessSame bool) ([]string, er
 		return nil, fmt.Errorf("sealed: session not saved: a key, the subject or a flash message is not valid UTF-8, or there are more than %d keys or flash messages", payload.MaxItems)
 	}
 	env := m.bind.Seal(wb.b, ring.ring[0], uint64(now.Unix()), len(pt))
-	lines, dropped, tl := m.jar.Write(env, m.maxAge(now, s.d.Created), s.present)
+	maxAge := 0 // a browser-session cookie: no Max-Age
+	if s.d.Flags&payload.FlagBrowserSession == 0 {
+		maxAge = m.maxAge(now, s.d.Created)
+	}
+	lines, dropped, tl := m.jar.Write(env, maxAge, s.present)
 	if tl != nil {
 		return nil, &TooLargeError{Bytes: tl.Bytes, Limit: tl.Limit, ResponseBytes: tl.ResponseBytes, ResponseLimit: tl.ResponseLimit}
 	}

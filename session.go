@@ -45,6 +45,9 @@ type Session struct {
 	ended  bool
 	login  bool
 	revoke []revocation
+	// imported holds deletions of the cookies Options.Import took this
+	// session from, for its first save.
+	imported []string
 }
 
 type revocation struct {
@@ -217,6 +220,34 @@ func (s *Session) Clear() error {
 		s.d.Subject = ""
 		return true
 	})
+}
+
+// SetPersistent is the "remember me" choice. A persistent session (every
+// new session is one) has cookies with a Max-Age, so it survives a browser
+// restart; with false its cookies carry no Max-Age or Expires and the
+// browser drops them when it closes. The choice is sealed with the state,
+// so it holds across renewals, key rotation and CycleID; Invalidate's new
+// session is persistent again. The idle and absolute timeouts apply
+// either way: they are enforced inside the seal, not by the cookie's
+// lifetime. It returns [ErrCommitted] after the session was saved.
+func (s *Session) SetPersistent(persistent bool) error {
+	return s.change("SetPersistent", func() bool {
+		flags := s.d.Flags &^ payload.FlagBrowserSession
+		if !persistent {
+			flags |= payload.FlagBrowserSession
+		}
+		changed := flags != s.d.Flags
+		s.d.Flags = flags
+		return changed
+	})
+}
+
+// Persistent reports whether the session's cookies outlive the browser
+// session ([Session.SetPersistent]).
+func (s *Session) Persistent() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.d.Flags&payload.FlagBrowserSession == 0
 }
 
 // CycleID gives the session a new ID and keeps its state and creation

@@ -337,9 +337,9 @@ type TooLarge struct {
 }
 
 // Write returns the Set-Cookie lines that carry the envelope env, with
-// Max-Age maxAge: its chunks, then deletions for the chunks in present
-// beyond them. It fails, writing nothing, when the chunks would not fit
-// the budget. Deletions that would not fit the response are left out
+// Max-Age maxAge (0: none, a browser-session cookie): its chunks, then
+// deletions for the chunks in present beyond them. It fails, writing
+// nothing, when the chunks would not fit the budget. Deletions that would not fit the response are left out
 // (dropped reports how many): a stale chunk beyond the count is ignored
 // on read, while a response over the front end's limit is lost whole.
 func (j *Jar) Write(env []byte, maxAge int, present Mask) (lines []string, dropped int, tl *TooLarge) {
@@ -580,4 +580,33 @@ func (j *Jar) serialize(maxAge int) string {
 		HttpOnly: true, Secure: j.c.Secure, SameSite: j.c.SameSite, Partitioned: j.c.Partitioned,
 	}
 	return strings.TrimPrefix(c.String(), "x=")
+}
+
+// Deletions counts the deletion lines among Set-Cookie lines of Write or
+// Expire: the ones with an empty value.
+func Deletions(lines []string) int {
+	n := 0
+	for _, l := range lines {
+		if i := strings.IndexByte(l, '='); i >= 0 && (i+1 == len(l) || l[i+1] == ';') {
+			n++
+		}
+	}
+	return n
+}
+
+// Owns reports whether name is one of the session's chunk cookies.
+func (j *Jar) Owns(name string) bool {
+	rest, ok := strings.CutPrefix(name, j.c.Name)
+	if !ok {
+		return false
+	}
+	if rest == "" {
+		return true
+	}
+	for i := 1; i < MaxChunks; i++ {
+		if rest == chunkName("", i) {
+			return true
+		}
+	}
+	return false
 }

@@ -38,6 +38,9 @@ type Inspection struct {
 	// an Inspection always marshals to JSON.
 	Values  map[string]any `json:"values"`
 	Flashes []string       `json:"flashes,omitempty"`
+	// BrowserSession reports that the session's cookies carry no Max-Age
+	// ("remember me" unchecked).
+	BrowserSession bool `json:"browser_session,omitempty"`
 }
 
 var inspectMode = func() cbor.DecMode {
@@ -92,6 +95,7 @@ func Inspect(c Config, cookieHeader ...string) (*Inspection, error) {
 		IdleDeadline: issued.Add(c.Idle), AbsoluteDeadline: created.Add(c.Absolute),
 		KeyID: info.Key.ID(), PrimaryKey: info.Primary, Chunks: c.Jar.Chunks(cookieHeader),
 		Values: make(map[string]any, len(d.Entries)), Flashes: d.Flashes,
+		BrowserSession: d.Flags&payload.FlagBrowserSession != 0,
 	}
 	// encoding/json prints years 0 to 9999 only. Load refuses such times
 	// anyway (they are in the future), so an Inspection that could not be

@@ -100,6 +100,12 @@ func TestInspect(t *testing.T) {
 	assert.Equal(t, epoch, in.IssuedAt)
 	assert.Equal(t, in.IssuedAt.Add(c.Idle), in.IdleDeadline)
 	assert.Equal(t, in.CreatedAt.Add(c.Absolute), in.AbsoluteDeadline)
+	assert.False(t, in.BrowserSession)
+
+	st.Flags = payload.FlagBrowserSession
+	in, err = Inspect(c, seal(t, c, st, 0)...)
+	require.NoError(t, err)
+	assert.True(t, in.BrowserSession)
 
 	// Values JSON cannot hold still inspect and marshal.
 	st = newState(t, map[string]any{"nan": math.NaN(), "inf": math.Inf(-1)})

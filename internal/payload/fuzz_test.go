@@ -29,6 +29,7 @@ type fzRefPayload struct {
 	vals    [][]byte // encoded items (the wrappers' content), in key order
 	valOK   []bool   // whether each item passes the rules (Get can decode it)
 	flashes []string
+	flags   uint64
 }
 
 type fzRefReader struct {
@@ -134,7 +135,9 @@ func fzRefParse(b []byte) (*fzRefPayload, bool) {
 	}
 	r := &fzRefReader{b: b}
 	p := &fzRefPayload{}
-	if major, _, n, ok := r.head(); !ok || major != 4 || n != 5 {
+	// Five items, or six with the flags (SPEC.md: only when non-zero).
+	major, _, fields, ok := r.head()
+	if !ok || major != 4 || (fields != 5 && fields != 6) {
 		return nil, false
 	}
 	major, _, n, ok := r.head()
@@ -187,6 +190,13 @@ func fzRefParse(b []byte) (*fzRefPayload, bool) {
 		}
 		p.flashes = append(p.flashes, f)
 	}
+	if fields == 6 {
+		// Bit 0 (browser-session cookies) is the only flag defined.
+		if major, _, n, ok = r.head(); !ok || major != 0 || n == 0 || n > 1 {
+			return nil, false
+		}
+		p.flags = n
+	}
 	if r.off != len(b) {
 		return nil, false
 	}
@@ -226,6 +236,7 @@ func FuzzPayload(f *testing.F) {
 		for i := range ref.flashes {
 			require.Equal(t, ref.flashes[i], st.Flashes[i])
 		}
+		require.Equal(t, ref.flags, st.Flags)
 
 		require.True(t, Storable(&st), "a parsed state is not Storable")
 		out := Append(nil, &st)

@@ -42,6 +42,7 @@ const (
 	MaxItems = 4096
 )
 
+// payloadFields is the payload array's length without its optional flags.
 const payloadFields = 5
 
 var (
@@ -94,7 +95,16 @@ type State struct {
 	Subject string
 	Entries []Entry // sorted with compareKeys, unique
 	Flashes []string
+	Flags   uint64 // FlagBrowserSession; 0 is encoded by omission
 }
+
+// Flags of a session payload (its optional sixth item).
+const (
+	// FlagBrowserSession: the session's cookies carry no Max-Age, so the
+	// browser drops them when it closes ("remember me" unchecked).
+	FlagBrowserSession = 1 << 0
+	KnownFlags         = FlagBrowserSession
+)
 
 type walker struct {
 	b   []byte
@@ -372,12 +382,12 @@ func Parse(pt []byte, d *State) error {
 		return errMalformed
 	}
 	w := walker{b: pt}
-	major, _, n, ok := w.head()
-	if !ok || major != 4 || n != payloadFields {
+	major, _, fields, ok := w.head()
+	if !ok || major != 4 || (fields != payloadFields && fields != payloadFields+1) {
 		return errMalformed
 	}
 	// id
-	major, _, n, ok = w.head()
+	major, _, n, ok := w.head()
 	if !ok || major != 2 || n != 16 {
 		return errMalformed
 	}
@@ -437,6 +447,16 @@ func Parse(pt []byte, d *State) error {
 			d.Flashes = append(d.Flashes, string(f))
 		}
 	}
+	// flags: present only when non-zero, so that each state has one
+	// encoding, and only with bits this version knows.
+	d.Flags = 0
+	if fields > payloadFields {
+		major, _, n, ok = w.head()
+		if !ok || major != 0 || n == 0 || n&^KnownFlags != 0 {
+			return errMalformed
+		}
+		d.Flags = n
+	}
 	if w.off != len(pt) {
 		return errMalformed
 	}
@@ -460,7 +480,7 @@ func appendHead(b []byte, major byte, n uint64) []byte {
 }
 
 func Size(d *State) int {
-	n := 1 + 17 + 9 + 9 + len(d.Subject) + 9 + 9
+	n := 1 + 17 + 9 + 9 + len(d.Subject) + 9 + 9 + 9
 	for _, e := range d.Entries {
 		n += 9 + len(e.Key) + 9 + len(e.Val)
 	}
@@ -478,7 +498,7 @@ func Size(d *State) int {
 // subject, the flash messages and the counts. The size limit is the
 // caller's.
 func Storable(d *State) bool {
-	if d.Created < 0 || len(d.Entries) > MaxItems || len(d.Flashes) > MaxItems || !utf8.ValidString(d.Subject) {
+	if d.Created < 0 || d.Flags&^KnownFlags != 0 || len(d.Entries) > MaxItems || len(d.Flashes) > MaxItems || !utf8.ValidString(d.Subject) {
 		return false
 	}
 	for _, f := range d.Flashes {
@@ -492,7 +512,11 @@ func Storable(d *State) bool {
 // Append encodes d canonically. d.Entries must already be sorted
 // with compareKeys and unique, which every mutation keeps true.
 func Append(b []byte, d *State) []byte {
-	b = appendHead(b, 4, payloadFields)
+	if d.Flags != 0 {
+		b = appendHead(b, 4, payloadFields+1)
+	} else {
+		b = appendHead(b, 4, payloadFields)
+	}
 	b = appendHead(b, 2, 16)
 	b = append(b, d.ID[:]...)
 	b = appendHead(b, 0, uint64(d.Created))
@@ -509,6 +533,9 @@ func Append(b []byte, d *State) []byte {
 	for _, f := range d.Flashes {
 		b = appendHead(b, 3, uint64(len(f)))
 		b = append(b, f...)
+	}
+	if d.Flags != 0 {
+		b = appendHead(b, 0, d.Flags)
 	}
 	return b
 }

@@ -178,6 +178,12 @@ func TestParsePayloadRejects(t *testing.T) {
 		"trailing bytes":         hdr + " a0 80 00",
 		"missing flashes":        hdr + " a0",
 		"indefinite flash array": hdr + " a0 9f ff",
+		"array of 7":             "87 50 000102030405060708090a0b0c0d0e0f 01 60 a0 80 01 01",
+		"flags zero":             "86 50 000102030405060708090a0b0c0d0e0f 01 60 a0 80 00",
+		"flags unknown bit":      "86 50 000102030405060708090a0b0c0d0e0f 01 60 a0 80 02",
+		"flags not uint":         "86 50 000102030405060708090a0b0c0d0e0f 01 60 a0 80 20",
+		"flags non-shortest":     "86 50 000102030405060708090a0b0c0d0e0f 01 60 a0 80 1801",
+		"flags missing":          "86 50 000102030405060708090a0b0c0d0e0f 01 60 a0 80",
 	}
 	for name, h := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -191,6 +197,32 @@ func TestParsePayloadRejects(t *testing.T) {
 // value parses, and the value is refused by every path that decodes it
 // (DecodeScalar, then Decode, as Get and Remove take them) with
 // errMalformedValue. Encode, which Set uses, refuses the same bytes.
+// The flags item is there only when a flag is set: a session without one
+// encodes as it did before flags existed, and each state has one encoding.
+func TestPayloadFlags(t *testing.T) {
+	d := State{ID: [16]byte{1}, Created: 5}
+	plain := Append(nil, &d)
+	assert.Equal(t, byte(0x85), plain[0], "no flags: the five-item payload of before")
+
+	d.Flags = FlagBrowserSession
+	flagged := Append(nil, &d)
+	assert.Equal(t, byte(0x86), flagged[0])
+	assert.Equal(t, byte(0x01), flagged[len(flagged)-1])
+	assert.LessOrEqual(t, len(flagged), Size(&d))
+
+	var back State
+	require.NoError(t, Parse(flagged, &back))
+	assert.Equal(t, uint64(FlagBrowserSession), back.Flags)
+	assert.Equal(t, flagged, Append(nil, &back))
+
+	// Parsing into a State that had flags clears them.
+	require.NoError(t, Parse(plain, &back))
+	assert.Zero(t, back.Flags)
+
+	d.Flags = 2
+	assert.False(t, Storable(&d), "an unknown flag is not stored")
+}
+
 func TestMalformedValueRefusedWhenRead(t *testing.T) {
 	cases := fuzzseed.MalformedValues(MaxDepth)
 	for name, h := range cases {
