@@ -43,9 +43,12 @@ type RevocationList interface {
 var errNoRevocation = errors.New("sealed: RevokeSubject: no revocation list configured (Options.Revocation)")
 
 func (m *Manager) isRevoked(ctx context.Context, d *payload.State) (bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, m.revWait)
+	cctx, cancel := context.WithTimeout(ctx, m.revWait)
 	defer cancel()
-	return m.revocation.Revoked(ctx, hex.EncodeToString(d.ID[:]), d.Subject, time.UnixMilli(d.Created))
+	start := m.callStart()
+	revoked, err := m.revocation.Revoked(cctx, hex.EncodeToString(d.ID[:]), d.Subject, time.UnixMilli(d.Created))
+	m.observeCall(ctx, "Revoked", start, err)
+	return revoked, err
 }
 
 // entryTTL is how long a revocation entry must live: until a session
@@ -57,10 +60,13 @@ func (m *Manager) entryTTL(created int64) time.Duration {
 
 // revokeAll revokes the IDs a CycleID or Invalidate left behind.
 func (m *Manager) revokeAll(ctx context.Context, revs []revocation) error {
-	ctx, cancel := context.WithTimeout(ctx, m.revWait)
+	cctx, cancel := context.WithTimeout(ctx, m.revWait)
 	defer cancel()
 	for _, r := range revs {
-		if err := m.revocation.Revoke(ctx, hex.EncodeToString(r.id[:]), m.entryTTL(r.created)); err != nil {
+		start := m.callStart()
+		err := m.revocation.Revoke(cctx, hex.EncodeToString(r.id[:]), m.entryTTL(r.created))
+		m.observeCall(ctx, "Revoke", start, err)
+		if err != nil {
 			return fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 	}
@@ -105,9 +111,12 @@ func (m *Manager) RevokeSubject(ctx context.Context, subject string) error {
 	// millisecond. A login in that same millisecond, or on a server whose
 	// clock lags, is let through by loginRevoked.
 	before := m.now().UnixMilli() + 1
-	ctx, cancel := context.WithTimeout(ctx, m.revWait)
+	cctx, cancel := context.WithTimeout(ctx, m.revWait)
 	defer cancel()
-	if err := m.revocation.RevokeSubject(ctx, subject, time.UnixMilli(before), m.entryTTL(before)); err != nil {
+	start := m.callStart()
+	err := m.revocation.RevokeSubject(cctx, subject, time.UnixMilli(before), m.entryTTL(before))
+	m.observeCall(ctx, "RevokeSubject", start, err)
+	if err != nil {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return nil
