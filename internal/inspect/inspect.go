@@ -127,3 +127,9 @@ func Inspect(c Config, cookieHeader ...string) (*Inspection, error) {
 	}
 	return in, nil
 }
+
+// OfManager inspects cookies with a *sealed.Manager's own keys, cookie
+// layer, binding and timeouts. Package sealed sets it; the examples' demo
+// page uses it to show what its cookies hold, without an exported API
+// that applications would have no use for.
+var OfManager func(m any, cookieHeader ...string) (*Inspection, error)

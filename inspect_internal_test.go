@@ -1,0 +1,28 @@
+package sealed
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sealedgo/sealed/internal/inspect"
+)
+
+// The demo's view of a Manager's cookies opens them with that Manager's
+// configuration: its cookie name, purpose and keys.
+func TestInspectOfManager(t *testing.T) {
+	m := NewTestManager(t, NewTestKeys(t, "k7"), &Options{AllowInsecure: true, CookieName: "app", Purpose: "demo"})
+	header := savedHeader(t, m, map[string]any{"n": 3})
+	in, err := inspect.OfManager(m, header)
+	require.NoError(t, err)
+	assert.Equal(t, "k7", in.KeyID)
+	assert.EqualValues(t, 3, in.Values["n"])
+
+	other := NewTestManager(t, nil, &Options{AllowInsecure: true, CookieName: "app"})
+	_, err = inspect.OfManager(other, header)
+	assert.ErrorIs(t, err, inspect.ErrInvalid)
+	_, err = inspect.OfManager(m, strings.Replace(header, "app=", "session=", 1))
+	assert.ErrorIs(t, err, inspect.ErrInvalid)
+}
