@@ -371,7 +371,10 @@ func (m *Manager) adopt(ctx context.Context, headers []string, s *Session, ev *E
 			m.logger.Warn("sealed: Options.Import named a cookie that cannot be deleted", "err", err)
 			continue
 		}
-		s.imported = append(s.imported, del.String())
+		if s.imported == nil {
+			s.imported = new([]string)
+		}
+		*s.imported = append(*s.imported, del.String())
 	}
 }
 
@@ -509,8 +512,10 @@ func (m *Manager) saveLocked(ctx context.Context, s *Session, ev *Event) ([]stri
 	s.phase = phaseCommitted
 	// What Options.Import took the session from goes with its first save,
 	// whatever that writes.
-	out = append(out, s.imported...)
-	s.imported = nil
+	if s.imported != nil {
+		out = append(out, *s.imported...)
+		s.imported = nil
+	}
 	return out, nil
 }
 

@@ -33,10 +33,11 @@ type Session struct {
 	from     origin
 	present  cookie.Mask // the session's chunk cookies the request carried, for the cookie layer
 	issuedAt int64       // when the incoming cookie was sealed, Unix seconds (fromOpened)
-	oldKey   bool        // the incoming cookie opened under a non-primary key
 	// orig is the payload the request carried (fromOpened), which entries
 	// point into. Nothing else refers to it: it is this session's alone.
 	orig []byte
+
+	oldKey bool // the incoming cookie opened under a non-primary key
 
 	// What this request did.
 	phase  phase
@@ -46,8 +47,9 @@ type Session struct {
 	login  bool
 	revoke []revocation
 	// imported holds deletions of the cookies Options.Import took this
-	// session from, for its first save.
-	imported []string
+	// session from, for its first save. A pointer, since few sessions
+	// have any: it keeps Session in a smaller allocation class.
+	imported *[]string
 }
 
 type revocation struct {
