@@ -1,7 +1,23 @@
 // Command basic is the sealed demo: a tiny server-rendered site whose
 // session lives entirely in an encrypted cookie. It shows a visit counter,
-// login with a session ID change, flash messages, logout, and "log out
+// login with a session ID change and a "remember me" choice
+// (Session.SetPersistent), flash messages, logout, and "log out
 // everywhere" with an in-memory revocation list.
+//
+// The page explains itself. Below the site it shows the session cookies
+// the request carried and those the browser holds once the response has
+// replaced them: each chunk with its size, and what they hold (key id,
+// subject, values, flashes, when the session was created and sealed, when
+// it expires if idle and at the latest, whether the cookie outlives the
+// browser), opened with the demo's own key by sealed's internal/inspect,
+// the code behind "sealed inspect", which only code in the sealed
+// repository can import. A line says what the Manager made of the cookies,
+// as Options.Observer reported it: opened, rejected and why, expired or
+// revoked. It shows sizes only, never a cookie's value.
+//
+// Any name logs in: there is no password. To watch "log out everywhere",
+// log in with the same name in two browsers (or a normal and a private
+// window), press the button in one and reload the other.
 //
 // Run it from the repository root with no configuration:
 //
@@ -61,12 +77,12 @@ func main() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	cfg, err := parseConfig(os.Args[1:], os.Getenv, logger)
 	demo.Check("basic", 2, err)
-	h, err := newServer(cfg)
+	a, err := newServer(cfg)
 	demo.Check("basic", 1, err)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	demo.Check("basic", 1, err)
 	fmt.Printf("sealed demo listening on %s (%s)\n", baseURL(ln.Addr()), demo.Describe(cfg.Insecure))
-	demo.Check("basic", 1, http.Serve(ln, h))
+	demo.Check("basic", 1, http.Serve(ln, a))
 }
 
 // parseConfig reads the flags in args and the environment through getenv.
@@ -106,10 +122,14 @@ func baseURL(a net.Addr) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
-// app holds what the handlers share.
+// app is the demo's handler and what its handlers share.
 type app struct {
-	m      *sealed.Manager
-	logger *slog.Logger
+	http.Handler
+	m *sealed.Manager
+	// cookieName is the session cookie's name, set explicitly so that the
+	// page can find its chunks among the request's cookies.
+	cookieName string
+	logger     *slog.Logger
 }
 
 // session returns the request's session. On error the middleware answers
@@ -124,8 +144,8 @@ func (a *app) session(r *http.Request) (*sealed.Session, bool) {
 }
 
 // newServer builds the demo's handler without listening, so that tests
-// can serve it with httptest.
-func newServer(cfg config) (http.Handler, error) {
+// can serve it with httptest (and reach its Manager).
+func newServer(cfg config) (*app, error) {
 	logger := demo.Logger(cfg.Logger)
 	keys := cfg.Keys
 	if keys == nil {
@@ -139,10 +159,15 @@ func newServer(cfg config) (http.Handler, error) {
 		// Say where the keys came from, never the keys themselves.
 		logger.Info("keys loaded", "env", keysEnv)
 	}
+	cookieName := demo.CookieName(cfg.Insecure)
 	m, err := sealed.New(keys, &sealed.Options{
 		// True only for plain http in local development (-cookies).
 		// Otherwise sealed's defaults: "__Host-session", Secure.
 		AllowInsecure: cfg.Insecure,
+		CookieName:    cookieName, // the default for these settings
+		// Tells the page what the Manager made of each request's cookies
+		// (opened, rejected and why, expired, revoked) and what it wrote.
+		Observer: observe,
 		// SameSite is left at its default, Lax: the browser does not send
 		// the cookie with cross-site POSTs. CrossOriginProtection below
 		// adds the server-side check.
@@ -156,7 +181,7 @@ func newServer(cfg config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{m: m, logger: logger}
+	a := &app{m: m, cookieName: cookieName, logger: logger}
 
 	// Two routes for the load test (bench/load.sh), which measures what
 	// reading a session costs: GET /whoami reads the session and writes
@@ -174,7 +199,7 @@ func newServer(cfg config) (http.Handler, error) {
 	pages.HandleFunc("POST /login", a.login)
 	pages.HandleFunc("POST /logout", a.logout)
 	pages.HandleFunc("POST /logout-everywhere", a.logoutEverywhere)
-	site.Handle("/", m.Middleware(pages))
+	site.Handle("/", withVerdict(m.Middleware(pages)))
 
 	// CSRF defence: http.CrossOriginProtection refuses (403) state-changing
 	// requests that a browser marks as cross-origin, by Sec-Fetch-Site or,
@@ -188,7 +213,8 @@ func newServer(cfg config) (http.Handler, error) {
 		io.WriteString(w, "ok\n")
 	})
 	root.Handle("/", cop.Handler(site))
-	return root, nil
+	a.Handler = root
+	return a, nil
 }
 
 // whoami answers with the logged-in user's name, or "anonymous", and never
@@ -220,15 +246,41 @@ var page = demo.Page("sealed demo", `<h1>sealed demo</h1>
 {{if .User}}<p>Logged in as <span id="user">{{.User}}</span>.</p>
 <form method="post" action="/logout"><button>Log out</button></form>
 <form method="post" action="/logout-everywhere"><button>Log out everywhere</button></form>
-{{else}}<p>Not logged in.</p>
-{{template "login"}}
-{{end}}<p><small>The whole session is in an encrypted cookie; the server stores nothing but a list of ended sessions.</small></p>
+{{else}}<p>Not logged in. Any name logs in: there is no password, this is a demo.</p>
+<form method="post" action="/login">
+<label>Name <input name="name" maxlength="64" required></label>
+<label><input type="checkbox" name="remember" value="1"> Remember me</label>
+<button>Log in</button>
+</form>
+<p class="hint">Remember me makes the cookie persistent: it has a Max-Age
+and survives closing the browser. Without it the cookie is a browser-session
+cookie, gone when the browser closes. The idle and absolute timeouts hold
+either way: they are sealed inside the cookie.</p>
+{{end}}<p class="hint">To watch "log out everywhere": open this page in a
+second browser (or a private window), log in with the same name in both,
+press "Log out everywhere" in one, then reload the other. It is logged out
+too, and its page says why.</p>
+
+<h2>What your cookies hold</h2>
+<p class="hint">The whole session is in the cookie, encrypted; the server
+keeps nothing but a list of ended sessions. Here the server opens the cookies
+with its own key to show what they hold: the browser sees only encrypted
+bytes, and the page shows their sizes, never their values. On the left, the
+cookies this request carried; on the right, what the browser holds once this
+response has replaced them: this page counts the visit and removes the
+flashes it shows. At login the session ID changes (CycleID) and the values
+stay.</p>
+<div class="panels">
+{{range .Cookies}}{{template "panel" .}}{{end}}</div>
 `)
 
 type homeData struct {
 	Visits  int
 	User    string
 	Flashes []string
+	// Cookies shows the session cookies of the request and of the
+	// browser after the response.
+	Cookies [2]panel
 }
 
 func (a *app) home(w http.ResponseWriter, r *http.Request) {
@@ -251,7 +303,13 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 		demo.Fail(w, a.logger, "read flashes", err)
 		return
 	}
-	d := homeData{Visits: visits, User: user, Flashes: flashes}
+	// Save now rather than when the page starts going out, so that the
+	// page can show the cookies this response sets. Should it fail, the
+	// middleware answers as it would have anyway.
+	if err := a.m.Commit(r); err != nil {
+		return
+	}
+	d := homeData{Visits: visits, User: user, Flashes: flashes, Cookies: a.cookieView(w, r)}
 	demo.Render(w, a.logger, page, d)
 }
 
@@ -272,6 +330,13 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	// belongs to, for RevokeSubject. A login without either is refused.
 	if err := errors.Join(s.CycleID(), s.SetSubject(name)); err != nil {
 		demo.Fail(w, a.logger, "login", err)
+		return
+	}
+	// "Remember me": without it, the cookies carry no Max-Age and the
+	// browser drops them when it closes. The choice is sealed with the
+	// session, so it holds when the cookie is renewed.
+	if err := s.SetPersistent(r.PostFormValue("remember") != ""); err != nil {
+		demo.Fail(w, a.logger, "remember me", err)
 		return
 	}
 	if err := s.Set("user", name); err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -73,7 +75,18 @@ func (b *browser) post(path string, form url.Values, header http.Header) (int, s
 var (
 	visitsRe = regexp.MustCompile(`<span id="visits">(\d+)</span>`)
 	userRe   = regexp.MustCompile(`<span id="user">([^<]*)</span>`)
+	flashRe  = regexp.MustCompile(`<p class="flash"><strong>([^<]*)</strong></p>`)
 )
+
+// flashes returns the flash messages the page shows (not those in its
+// view of the cookies), unescaped.
+func flashes(body string) []string {
+	var out []string
+	for _, m := range flashRe.FindAllStringSubmatch(body, -1) {
+		out = append(out, html.UnescapeString(m[1]))
+	}
+	return out
+}
 
 func visits(t *testing.T, body string) string {
 	t.Helper()
@@ -95,13 +108,26 @@ func user(body string) string {
 // for it (-cookies insecure).
 func startServer(t *testing.T) string {
 	t.Helper()
-	h, err := newServer(config{Insecure: true, Logger: slog.New(slog.DiscardHandler)})
+	_, base := startApp(t, config{})
+	return base
+}
+
+// startApp serves the demo configured by cfg over plain http (Insecure is
+// set, and a Logger that discards when none is given) and returns it, for
+// its Manager, and its URL.
+func startApp(t *testing.T, cfg config) (*app, string) {
+	t.Helper()
+	cfg.Insecure = true
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	a, err := newServer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
+	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
-	return srv.URL
+	return a, srv.URL
 }
 
 func TestDemo(t *testing.T) {
@@ -122,16 +148,16 @@ func TestDemo(t *testing.T) {
 	if u := user(body); u != "alice" {
 		t.Fatalf("after login: user %q, want alice", u)
 	}
-	if !strings.Contains(body, "welcome, alice") {
-		t.Fatalf("after login: no welcome flash:\n%s", body)
+	if f := flashes(body); !slices.Equal(f, []string{"welcome, alice"}) {
+		t.Fatalf("after login: flashes %q, want the welcome:\n%s", f, body)
 	}
 	if v := visits(t, body); v != "3" {
 		t.Fatalf("after login: counter %s, want 3 (state survives CycleID)", v)
 	}
 	// A flash is shown once.
 	body = b.get("/")
-	if strings.Contains(body, "welcome, alice") {
-		t.Fatal("the welcome flash was shown twice")
+	if f := flashes(body); len(f) != 0 || strings.Contains(body, "welcome, alice") {
+		t.Fatalf("the welcome flash was shown twice (flashes %q)", f)
 	}
 	if u := user(body); u != "alice" {
 		t.Fatalf("still logged in: user %q, want alice", u)
@@ -148,8 +174,8 @@ func TestDemo(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("logout: %d %s", code, body)
 	}
-	if !strings.Contains(body, "logged out") {
-		t.Fatalf("after logout: no flash:\n%s", body)
+	if f := flashes(body); !slices.Equal(f, []string{"logged out"}) {
+		t.Fatalf("after logout: flashes %q, want logged out:\n%s", f, body)
 	}
 	if u := user(body); u != "" {
 		t.Fatalf("after logout: user %q, want none", u)
@@ -200,11 +226,21 @@ func TestLogoutEverywhere(t *testing.T) {
 	// than the call: let the clock move past the logins.
 	time.Sleep(2 * time.Millisecond)
 	code, body := laptop.post("/logout-everywhere", nil, nil)
-	if code != http.StatusOK || !strings.Contains(body, "logged out everywhere") {
-		t.Fatalf("logout-everywhere: %d %s", code, body)
+	if f := flashes(body); code != http.StatusOK || !slices.Equal(f, []string{"logged out everywhere"}) {
+		t.Fatalf("logout-everywhere: %d, flashes %q:\n%s", code, f, body)
 	}
-	if u := user(phone.get("/")); u != "" {
+	body = phone.get("/")
+	if u := user(body); u != "" {
 		t.Fatalf("the other device is still logged in as %q", u)
+	}
+	// Its page says why: the cookie it sent still opens, as carol's
+	// session, but the revocation list refuses it.
+	sent := panelOf(t, body, "sent")
+	if st := status(sent); !strings.HasPrefix(st, "Revoked:") {
+		t.Fatalf("the other device's page says %q, want Revoked", st)
+	}
+	if s, h := dd(sent, "subject"), dd(panelOf(t, body, "held"), "subject"); s != "carol" || h != "none (anonymous)" {
+		t.Fatalf("the other device's page: subject %q sent, %q held; want carol, none", s, h)
 	}
 	if u := user(laptop.get("/")); u != "" {
 		t.Fatalf("this device is still logged in as %q", u)

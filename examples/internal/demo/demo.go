@@ -1,5 +1,6 @@
 // Package demo holds the examples' HTTP plumbing (error answers, the login
-// form, the page skeleton, the routes behind cross-origin protection), the
+// form, the page skeleton, the routes behind cross-origin protection,
+// finding the session's chunk cookies among a request's), the
 // way their commands exit on an error, and their -cookies flag (secure,
 // insecure or auto, default $SEALED_COOKIES), so that each main.go is left
 // with its sealed calls.
@@ -9,6 +10,8 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -69,15 +72,49 @@ const loginForm = `<form method="post" action="/login">
 </form>`
 
 // Page parses an HTML page. title and body are template text; body goes
-// between <body> and </body> and may show the login form.
+// between <body> and </body> and may show the login form. A page that
+// wants more in its <head> (a style sheet) defines a template "head".
 func Page(title, body string) *template.Template {
 	t := template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><title>` + title + `</title></head>
+<head><meta charset="utf-8"><title>` + title + `</title>{{block "head" .}}{{end}}</head>
 <body>
 ` + body + `</body>
 </html>
 `))
 	template.Must(t.New("login").Parse(loginForm))
 	return t
+}
+
+// ChunkIndex reports whether cname names a chunk of the session cookie
+// name: name itself is chunk 0, name.1, name.2, ... the chunks after it.
+func ChunkIndex(cname, name string) (int, bool) {
+	if cname == name {
+		return 0, true
+	}
+	rest, ok := strings.CutPrefix(cname, name+".")
+	// Digits only, without a leading zero: "session.01" and "session.+1"
+	// are other cookies.
+	if !ok || rest == "" || rest[0] == '0' || strings.Trim(rest, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.Atoi(rest)
+	return n, err == nil
+}
+
+// SessionCookies returns the chunks of the session cookie name among
+// cookies (a request's r.Cookies()), in chunk order.
+func SessionCookies(cookies []*http.Cookie, name string) []*http.Cookie {
+	var out []*http.Cookie
+	for _, c := range cookies {
+		if _, ok := ChunkIndex(c.Name, name); ok {
+			out = append(out, c)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *http.Cookie) int {
+		i, _ := ChunkIndex(a.Name, name)
+		j, _ := ChunkIndex(b.Name, name)
+		return i - j
+	})
+	return out
 }

@@ -3,13 +3,12 @@
 package testkeys
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
-	"strings"
 	"testing"
 
 	"github.com/sealedgo/sealed"
+	"github.com/sealedgo/sealed/sealedtest"
 )
 
 // JWKSet returns keys, in order, as the JSON of a JWK Set.
@@ -47,7 +46,6 @@ func Ring(t testing.TB, keys ...sealed.Key) *sealed.Keyring {
 // with the default options of a plain-http site).
 func Opens(t testing.TB, from, to sealed.KeySource) bool {
 	t.Helper()
-	ctx := context.Background()
 	opts := &sealed.Options{AllowInsecure: true}
 	mf, err := sealed.New(from, opts)
 	if err != nil {
@@ -57,22 +55,7 @@ func Opens(t testing.TB, from, to sealed.KeySource) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := mf.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Set("n", 1); err != nil {
-		t.Fatal(err)
-	}
-	lines, err := mf.Save(ctx, s)
-	if err != nil || len(lines) != 1 {
-		t.Fatalf("save: %d lines, %v", len(lines), err)
-	}
-	pair, _, _ := strings.Cut(lines[0], ";")
-	got, err := mt.Load(ctx, pair)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, ok, err := sealed.Get[int](got, "n")
+	cookie := sealedtest.Cookie(t, mf, func(s *sealed.Session) error { return s.Set("n", 1) })
+	n, ok, err := sealed.Get[int](sealedtest.Load(t, mt, cookie), "n")
 	return err == nil && ok && n == 1
 }
