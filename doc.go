@@ -33,6 +33,21 @@
 // deadline, to re-seal under a new primary key, and to expire the cookies
 // of a session that was expired or revoked.
 //
+// [Session.SetPersistent] is "remember me": false gives browser-session
+// cookies, a choice sealed with the state so that renewals keep it. The
+// timeouts are enforced inside the seal either way.
+//
+// # Frameworks, migration, tests and metrics
+//
+// Adapters live in their own modules, so that this one never downloads a
+// framework: sealedgin, sealedecho and sealedfiber, and sealedgorilla, a
+// gorilla/sessions Store (for gin-contrib/sessions and echo-contrib too).
+// [Options].Import moves users from another session cookie without
+// logging them out; sealedgorilla provides one for gorilla/securecookie.
+// Package sealedtest makes the cookies of a session for a test request and
+// reads back the session a response leaves. [Options].Observer reports
+// each load, save and revocation call as an [Event], for metrics.
+//
 // # Security model
 //
 // The session is sealed with XChaCha20-Poly1305 under a key derived from a
@@ -55,7 +70,8 @@
 // that opens a cookie is picked by the key id it carries. A
 // [RotatingKeyring] swaps rings while requests are in flight. Rotating
 // without logging anyone out takes three deployments: add the new key
-// second; move it first; after the AbsoluteTimeout, drop the old one.
+// second; move it first; drop the old one once no session opens under it
+// ([Event].OldKey), or after the AbsoluteTimeout.
 //
 // # Cookies
 //

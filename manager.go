@@ -359,7 +359,7 @@ func (m *Manager) adopt(ctx context.Context, headers []string, s *Session, ev *E
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.empty() {
-		ev.Outcome = "imported"
+		ev.Outcome, ev.Reason = "imported", ""
 	}
 	for _, c := range expire {
 		if c == nil || m.jar.Owns(c.Name) {
