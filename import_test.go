@@ -145,12 +145,15 @@ func TestImportEdgeCases(t *testing.T) {
 }
 
 // A cookie Import names that is the session cookie itself is not deleted:
-// the new session's cookie overwrites it.
+// the new session's cookie overwrites it. The same name in another Path
+// or Domain is another cookie, which the browser would send alongside the
+// new one: that one is deleted.
 func TestImportSameNameIsOverwritten(t *testing.T) {
 	ctx := context.Background()
 	m := newManager(t, nil, sealed.Options{Import: func(_ context.Context, _ []string, s *sealed.Session) []*http.Cookie {
 		_ = s.Set("from", "old")
-		return []*http.Cookie{{Name: "session", Path: "/"}, {Name: "session.1", Path: "/"}, {Name: "bad name", Path: "/"}, nil}
+		return []*http.Cookie{{Name: "session", Path: "/"}, {Name: "session.1", Path: "/"}, {Name: "bad name", Path: "/"}, nil,
+			{Name: "session", Path: "/old"}, {Name: "session.1", Path: "/", Domain: "example.com"}}
 	}})
 	s, err := m.Load(ctx, "session=old-format-value")
 	require.NoError(t, err)
@@ -158,7 +161,9 @@ func TestImportSameNameIsOverwritten(t *testing.T) {
 	assert.Equal(t, "old", v)
 	lines, err := m.Save(ctx, s)
 	require.NoError(t, err)
-	require.Len(t, lines, 1, "only the new session: no deletion of its own name, none for an invalid name")
+	require.Len(t, lines, 3, "the new session, and deletions only for its names in other scopes")
 	assert.True(t, strings.HasPrefix(lines[0], "session="))
 	assert.NotContains(t, lines[0], "Max-Age=0")
+	assert.True(t, strings.HasPrefix(lines[1], "session=; Path=/old; Max-Age=0"), lines[1])
+	assert.True(t, strings.HasPrefix(lines[2], "session.1=; Path=/; Domain=example.com; Max-Age=0"), lines[2])
 }

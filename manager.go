@@ -137,8 +137,10 @@ type Options struct {
 	// (Set, SetSubject, ...). It returns the old cookies to delete: their
 	// Name, Path and Domain. The session's first save then writes the new
 	// session and those deletions together, or, if it fails, neither; a
-	// cookie with the session cookie's own name is overwritten by it
-	// instead. The deletions are small and come out of
+	// cookie with the session cookie's own name, Path and Domain is
+	// overwritten by it instead. (One of the same name in another scope
+	// is deleted: the browser would send both, and a doubled session
+	// cookie never opens.) The deletions are small and come out of
 	// Budget.ReservedResponseBytes. It runs with no lock held. Default
 	// nil; github.com/sealedgo/sealed/sealedgorilla has one for
 	// gorilla/securecookie cookies.
@@ -362,7 +364,7 @@ func (m *Manager) adopt(ctx context.Context, headers []string, s *Session, ev *E
 		ev.Outcome, ev.Reason = "imported", ""
 	}
 	for _, c := range expire {
-		if c == nil || m.jar.Owns(c.Name) {
+		if c == nil || m.jar.Overwrites(c.Name, c.Path, c.Domain) {
 			continue
 		}
 		del := http.Cookie{Name: c.Name, Path: c.Path, Domain: c.Domain, MaxAge: -1,

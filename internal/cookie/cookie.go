@@ -594,8 +594,15 @@ func Deletions(lines []string) int {
 	return n
 }
 
-// Owns reports whether name is one of the session's chunk cookies.
-func (j *Jar) Owns(name string) bool {
+// Overwrites reports whether writing the session replaces a cookie with
+// this name, Path and Domain: it is one of the session's chunk cookies,
+// in the same scope.
+func (j *Jar) Overwrites(name, path, domain string) bool {
+	return path == j.c.Path && strings.TrimPrefix(domain, ".") == strings.TrimPrefix(j.c.Domain, ".") && j.owns(name)
+}
+
+// owns reports whether name is one of the session's chunk cookies.
+func (j *Jar) owns(name string) bool {
 	rest, ok := strings.CutPrefix(name, j.c.Name)
 	if !ok {
 		return false
