@@ -3,14 +3,19 @@ module github.com/sealedgo/sealed/sealedecho
 go 1.26.0
 
 require (
+	github.com/gorilla/sessions v1.4.0
+	github.com/labstack/echo-contrib v0.17.4
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/sealedgo/sealed v0.0.0-00010101000000-000000000000
+	github.com/sealedgo/sealed/sealedgorilla v0.0.0-00010101000000-000000000000
 	github.com/stretchr/testify v1.12.1
 )
 
 require (
 	github.com/fxamacker/cbor/v2 v2.10.0 // indirect
 	github.com/go-jose/go-jose/v4 v4.1.8 // indirect
+	github.com/gorilla/context v1.1.2 // indirect
+	github.com/gorilla/securecookie v1.1.2 // indirect
 	github.com/labstack/gommon v0.5.0 // indirect
 	github.com/mattn/go-colorable v0.1.15 // indirect
 	github.com/mattn/go-isatty v0.0.22 // indirect
@@ -27,3 +32,6 @@ require (
 
 // Built and tested against the core module of this checkout.
 replace github.com/sealedgo/sealed => ../
+
+// sealedgorilla, which contrib_test.go runs under echo-contrib, from this checkout.
+replace github.com/sealedgo/sealed/sealedgorilla => ../sealedgorilla

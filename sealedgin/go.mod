@@ -3,8 +3,12 @@ module github.com/sealedgo/sealed/sealedgin
 go 1.26.0
 
 require (
+	github.com/gin-contrib/sessions v1.0.4
 	github.com/gin-gonic/gin v1.12.0
+	github.com/gorilla/securecookie v1.1.2
+	github.com/gorilla/sessions v1.4.0
 	github.com/sealedgo/sealed v0.0.0-00010101000000-000000000000
+	github.com/sealedgo/sealed/sealedgorilla v0.0.0-00010101000000-000000000000
 	github.com/stretchr/testify v1.12.1
 )
 
@@ -22,6 +26,7 @@ require (
 	github.com/go-playground/validator/v10 v10.30.1 // indirect
 	github.com/goccy/go-json v0.10.5 // indirect
 	github.com/goccy/go-yaml v1.19.2 // indirect
+	github.com/gorilla/context v1.1.2 // indirect
 	github.com/json-iterator/go v1.1.12 // indirect
 	github.com/klauspost/cpuid/v2 v2.3.0 // indirect
 	github.com/leodido/go-urn v1.4.0 // indirect
@@ -46,3 +51,6 @@ require (
 
 // Built and tested against the core module of this checkout.
 replace github.com/sealedgo/sealed => ../
+
+// sealedgorilla, which store.go wraps, from this checkout.
+replace github.com/sealedgo/sealed/sealedgorilla => ../sealedgorilla
