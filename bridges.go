@@ -1,7 +1,13 @@
 package sealed
 
-import "github.com/sealedgo/sealed/internal/inspect"
+import (
+	"github.com/sealedgo/sealed/internal/adapt"
+	"github.com/sealedgo/sealed/internal/inspect"
+)
 
+// The repository's own tools reach what they need beyond the API through
+// internal packages: the demo's view of a Manager's cookies, and the
+// adapters' way to close a session whose response went out without it.
 func init() {
 	inspect.OfManager = func(v any, cookieHeader ...string) (*inspect.Inspection, error) {
 		m := v.(*Manager)
@@ -14,4 +20,5 @@ func init() {
 			Idle: m.idle, Absolute: m.absolute, Now: m.now(),
 		}, cookieHeader...)
 	}
+	adapt.Close = func(v any) { v.(*Session).markCommitted() }
 }

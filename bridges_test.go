@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sealedgo/sealed/internal/adapt"
 	"github.com/sealedgo/sealed/internal/inspect"
 )
 
@@ -25,4 +26,16 @@ func TestInspectOfManager(t *testing.T) {
 	assert.ErrorIs(t, err, inspect.ErrInvalid)
 	_, err = inspect.OfManager(m, strings.Replace(header, "app=", "session=", 1))
 	assert.ErrorIs(t, err, inspect.ErrInvalid)
+}
+
+func TestAdaptClose(t *testing.T) {
+	m := NewTestManager(t, nil, &Options{AllowInsecure: true})
+	s := newSession(t, m)
+	require.NoError(t, s.Set("a", 1))
+	adapt.Close(s)
+	assert.ErrorIs(t, s.Set("b", 2), ErrCommitted)
+	v, ok, err := Get[int](s, "a")
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, 1, v, "a closed session still reads")
 }
