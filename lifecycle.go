@@ -21,7 +21,8 @@ import (
 //	dirty   some mutation ran; save compares the encoded state with orig
 //	held    the current ID is the one the client holds (fromOpened, until
 //	        CycleID or Invalidate replace it); it is what they revoke
-//	revoke  IDs to revoke when the session is saved
+//	pending IDs to revoke when the session is saved (and the deletions
+//	        Options.Import asked for)
 //	ended   Invalidate ran: the client's session is over for good. Later
 //	        writes fill a new session with a new ID; they never bring the
 //	        old one back or cancel its revocation

@@ -373,10 +373,8 @@ func (m *Manager) adopt(ctx context.Context, headers []string, s *Session, ev *E
 			m.logger.Warn("sealed: Options.Import named a cookie that cannot be deleted", "err", err)
 			continue
 		}
-		if s.imported == nil {
-			s.imported = new([]string)
-		}
-		*s.imported = append(*s.imported, del.String())
+		q := s.queue()
+		q.imported = append(q.imported, del.String())
 	}
 }
 
@@ -504,19 +502,18 @@ func (m *Manager) saveLocked(ctx context.Context, s *Session, ev *Event) ([]stri
 		out, dropped = m.jar.Expire(s.present)
 		m.droppedDeletions(dropped)
 	}
-	if len(s.revoke) > 0 && m.revocation != nil {
-		revs := s.revoke
+	if q := s.pending; q != nil && len(q.revoke) > 0 && m.revocation != nil {
+		revs := q.revoke
 		if err := m.unlocked(s, func() error { return m.revokeAll(ctx, revs) }); err != nil {
 			return nil, err
 		}
 	}
-	s.revoke = nil
 	s.phase = phaseCommitted
 	// What Options.Import took the session from goes with its first save,
 	// whatever that writes.
-	if s.imported != nil {
-		out = append(out, *s.imported...)
-		s.imported = nil
+	if q := s.pending; q != nil {
+		out = append(out, q.imported...)
+		s.pending = nil
 	}
 	return out, nil
 }

@@ -45,11 +45,23 @@ type Session struct {
 	held   bool
 	ended  bool
 	login  bool
-	revoke []revocation
-	// imported holds deletions of the cookies Options.Import took this
-	// session from, for its first save. A pointer, since few sessions
-	// have any: it keeps Session in a smaller allocation class.
-	imported *[]string
+	// pending is what few requests have, kept apart so that a Session,
+	// which every load allocates, stays within 568 bytes: with the
+	// allocator's 8-byte header, the 576-byte size class.
+	pending *pending
+}
+
+type pending struct {
+	revoke   []revocation // IDs to revoke when the session is saved
+	imported []string     // deletions of the cookies Options.Import took the session from
+}
+
+// queue returns s.pending, made on first use. s.mu must be held.
+func (s *Session) queue() *pending {
+	if s.pending == nil {
+		s.pending = new(pending)
+	}
+	return s.pending
 }
 
 type revocation struct {
@@ -291,7 +303,8 @@ func (s *Session) restart(now time.Time) {
 // retire queues the client's ID for revocation, once. s.mu must be held.
 func (s *Session) retire() {
 	if s.held {
-		s.revoke = append(s.revoke, revocation{id: s.d.ID, created: s.d.Created})
+		q := s.queue()
+		q.revoke = append(q.revoke, revocation{id: s.d.ID, created: s.d.Created})
 		s.held = false
 	}
 }
