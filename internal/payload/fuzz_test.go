@@ -268,6 +268,17 @@ type fzOracle struct {
 	Flashes []string
 }
 
+// fzOracleFlagged is the payload array with its optional sixth item.
+type fzOracleFlagged struct {
+	_       struct{} `cbor:",toarray"`
+	ID      []byte
+	Created uint64
+	Subject string
+	Values  map[string][]byte
+	Flashes []string
+	Flags   uint64
+}
+
 // fzOracleDec decodes with the options values are decoded with (no
 // duplicate keys, indefinite lengths or tags; valid UTF-8; the payload
 // limits), which are as strict as the walker where fxamacker/cbor has an
@@ -300,6 +311,7 @@ var fzOracleDec, fzOracleEnc = func() (cbor.DecMode, cbor.EncMode) {
 //
 //	Parse accepts pt  ⇔  len(pt) ≤ MaxBytes ∧ the oracle decodes pt ∧
 //	                     len(ID) = 16 ∧ Created ≤ 2^63-1 ∧
+//	                     (no flags item ∨ flags is 1) ∧
 //	                     the oracle's re-encoding = pt
 //
 // and, when it accepts, the ID, creation time, subject, entries (in the
@@ -314,14 +326,25 @@ func FuzzPayloadOracle(f *testing.F) {
 		werr := Parse(pt, &st)
 
 		var o fzOracle
+		var of fzOracleFlagged
 		oerr := fzOracleDec.Unmarshal(pt, &o)
+		flagged := false
+		if oerr != nil && fzOracleDec.Unmarshal(pt, &of) == nil {
+			o = fzOracle{ID: of.ID, Created: of.Created, Subject: of.Subject, Values: of.Values, Flashes: of.Flashes}
+			oerr, flagged = nil, true
+		}
 		var re []byte
 		if oerr == nil {
 			var err error
-			re, err = fzOracleEnc.Marshal(&o)
+			if flagged {
+				re, err = fzOracleEnc.Marshal(&of)
+			} else {
+				re, err = fzOracleEnc.Marshal(&o)
+			}
 			require.NoError(t, err, "the oracle cannot encode what it decoded")
 		}
-		want := len(pt) <= MaxBytes && oerr == nil && len(o.ID) == 16 && o.Created <= math.MaxInt64 && bytes.Equal(re, pt)
+		flagsOK := !flagged || of.Flags == FlagBrowserSession
+		want := len(pt) <= MaxBytes && oerr == nil && len(o.ID) == 16 && o.Created <= math.MaxInt64 && flagsOK && bytes.Equal(re, pt)
 		if want != (werr == nil) {
 			t.Fatalf("walker error %v; oracle: error %v, ID %d bytes, created %d, re-encoding equal %v", werr, oerr, len(o.ID), o.Created, bytes.Equal(re, pt))
 		}
@@ -330,6 +353,7 @@ func FuzzPayloadOracle(f *testing.F) {
 		}
 		require.Equal(t, o.ID, st.ID[:])
 		require.Equal(t, int64(o.Created), st.Created)
+		require.Equal(t, of.Flags, st.Flags)
 		require.Equal(t, o.Subject, st.Subject)
 		keys := make([]string, 0, len(o.Values))
 		for k := range o.Values {
