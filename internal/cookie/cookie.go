@@ -157,39 +157,51 @@ type Mask uint32
 // reason says why there is no value (for a debug log line); with no chunk
 // at all, reason is empty too and buf is nil.
 func (j *Jar) Read(headers []string, room int) (buf []byte, present Mask, reason string) {
-	cs := j.parse(headers)
-	if cs.present == 0 {
-		return nil, 0, ""
-	}
 	var pbuf [MaxChunks]string
-	pieces, ok := cs.pieces(j.c.Budget.MaxChunks, pbuf[:0])
-	if !ok {
-		return nil, cs.present, "chunks"
-	}
-	// Nothing larger than the budget lets a save write is decoded or
-	// decrypted, so a forged cookie costs no more than a valid one.
-	n := 0
-	for _, p := range pieces {
-		n += len(p)
-	}
+	pieces, n, present, reason := j.join(headers, pbuf[:0])
 	switch {
-	case n > j.c.Budget.MaxBytes:
-		return nil, cs.present, "over budget"
-	case n > j.maxEncoded:
-		return nil, cs.present, "too-large"
+	case present == 0 || reason != "":
+		return nil, present, reason
 	case n%4 == 1:
-		return nil, cs.present, "encoding"
+		return nil, present, "encoding"
 	}
 	buf = make([]byte, room+b64.DecodedLen(n))
 	at := room
 	for _, p := range pieces {
 		m, ok := b64.Decode(buf[at:], p)
 		if !ok {
-			return nil, cs.present, "encoding"
+			return nil, present, "encoding"
 		}
 		at += m
 	}
-	return buf[:at], cs.present, ""
+	return buf[:at], present, ""
+}
+
+// join is Read up to the decoding: it finds the session's chunks in
+// headers and returns the pieces of the sealed value (appended to dst)
+// and their total length n, or the reason there is none ("chunks", "over
+// budget", "too-large"; "" with present 0 for no chunk at all).
+func (j *Jar) join(headers []string, dst []string) (pieces []string, n int, present Mask, reason string) {
+	cs := j.parse(headers)
+	if cs.present == 0 {
+		return nil, 0, 0, ""
+	}
+	pieces, ok := cs.pieces(j.c.Budget.MaxChunks, dst)
+	if !ok {
+		return nil, 0, cs.present, "chunks"
+	}
+	// Nothing larger than the budget lets a save write is decoded or
+	// decrypted, so a forged cookie costs no more than a valid one.
+	for _, p := range pieces {
+		n += len(p)
+	}
+	switch {
+	case n > j.c.Budget.MaxBytes:
+		return nil, 0, cs.present, "over budget"
+	case n > j.maxEncoded:
+		return nil, 0, cs.present, "too-large"
+	}
+	return pieces, n, cs.present, ""
 }
 
 // Chunks returns the number of chunks of the value Read would decode from
@@ -271,9 +283,12 @@ func (cs *chunkSet) addHeader(name, line string) {
 }
 
 // pieces reassembles the sealed value. It fails on a missing first chunk, a
-// bad or over-budget count, a missing or duplicated chunk, or a non-final
-// chunk whose length is not a multiple of 4. Chunks beyond the count are
-// ignored here (and expired on the next write).
+// bad or over-budget count, a missing, duplicated or empty chunk (the
+// first judged after its count), or a non-final chunk whose length is not
+// a multiple of 4. Empty chunks are refused because a writer never makes
+// one (every chunk it writes carries part of the value), while accepting
+// them would give one sealed value any number of spellings. Chunks beyond
+// the count are ignored here (and expired on the next write).
 func (cs *chunkSet) pieces(maxChunks int, dst []string) ([]string, bool) {
 	if cs.dup || cs.present&1 == 0 {
 		return nil, false
@@ -298,8 +313,8 @@ func (cs *chunkSet) pieces(maxChunks int, dst []string) ([]string, bool) {
 		}
 		dst = append(dst, cs.vals[i])
 	}
-	for _, p := range dst[:n-1] {
-		if len(p)%4 != 0 {
+	for i, p := range dst {
+		if p == "" || (i < n-1 && len(p)%4 != 0) {
 			return nil, false
 		}
 	}

@@ -3,15 +3,13 @@ package cookie
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/sealedgo/sealed/internal/b64"
 	"github.com/sealedgo/sealed/internal/envelope"
+	"github.com/sealedgo/sealed/internal/fuzzseed"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -175,31 +173,29 @@ func TestReadRejectsBeforeDecoding(t *testing.T) {
 	assert.Empty(t, reason, "no chunk is no reason")
 }
 
-// The golden vectors' values, sent as the first chunk of a Cookie header:
-// Read refuses those whose failure is the encoding's ("encoding",
-// "too-large") for that reason, and decodes every other one exactly as
+// The envelope vectors' values (testdata/vectors/envelope/), sent as the
+// first chunk of a Cookie header: Read refuses those whose failure is the
+// encoding's ("encoding", "too-large") for that reason, an empty value as
+// an empty chunk ("chunks"), and decodes every other one exactly as
 // encoding/base64 does.
 func TestGoldenVectorsRead(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "vectors", "*.json"))
-	require.NoError(t, err)
-	require.NotEmpty(t, files)
 	strict := base64.RawURLEncoding.Strict()
-	for _, f := range files {
+	for _, f := range fuzzseed.Vectors(t, "envelope") {
 		var v struct {
-			Name       string `json:"name"`
 			CookieName string `json:"cookie_name"`
 			Sealed     string `json:"sealed"`
 			Failure    string `json:"failure"`
 		}
-		data, err := os.ReadFile(f)
-		require.NoError(t, err)
-		require.NoError(t, json.Unmarshal(data, &v))
-		t.Run(v.Name, func(t *testing.T) {
+		f.Decode(t, &v)
+		t.Run(f.Name, func(t *testing.T) {
 			j := testJar(t, Config{Name: v.CookieName, Secure: true, Budget: Budget{MaxBytes: 1 << 20, MaxChunks: 8, MaxLineBytes: MaxLine}})
 			buf, present, reason := j.Read([]string{"a=1; " + v.CookieName + "=" + v.Sealed + "; b=2"}, 5)
 			assert.Equal(t, Mask(1), present)
-			switch v.Failure {
-			case "encoding", "too-large":
+			switch {
+			case v.Sealed == "":
+				assert.Equal(t, "chunks", reason, "an empty value is an empty chunk")
+				assert.Nil(t, buf)
+			case v.Failure == "encoding", v.Failure == "too-large":
 				assert.Equal(t, v.Failure, reason)
 				assert.Nil(t, buf)
 			default:
@@ -234,17 +230,50 @@ func TestPiecesRejects(t *testing.T) {
 		"count over budget":  func(cs *chunkSet) { cs.vals[0] = "9.AAAA" },
 		"count garbage":      func(cs *chunkSet) { cs.vals[0] = "x.AAAA" },
 		"ragged middle":      func(cs *chunkSet) { cs.vals[1] = "BBB" },
+		// Empty chunks would let one sealed value be sent many ways.
+		"empty first":  func(cs *chunkSet) { cs.vals[0] = "3." },
+		"empty middle": func(cs *chunkSet) { cs.vals[1] = "" },
+		"empty last":   func(cs *chunkSet) { cs.vals[2] = "" },
 	} {
 		cs := valid()
 		mut(cs)
 		_, ok := cs.pieces(8, nil)
 		assert.False(t, ok, name)
 	}
-	// A stale chunk beyond the count is ignored.
+	// A stale chunk beyond the count is ignored, even an empty one.
 	cs := valid()
 	cs.add("s", "s.3", "DDDD")
+	cs.add("s", "s.4", "")
 	_, ok = cs.pieces(8, nil)
 	assert.True(t, ok)
+
+	// A lone chunk with no value is empty too.
+	var one chunkSet
+	one.add("s", "s", "")
+	_, ok = one.pieces(8, nil)
+	assert.False(t, ok, "empty single chunk")
+}
+
+// An empty chunk, one with nothing after the count, or an empty cookie
+// of the session's name, is read as no session ("chunks"), not passed on
+// to the envelope layer.
+func TestReadRejectsEmptyChunks(t *testing.T) {
+	j := testJar(t, Config{})
+	for _, headers := range [][]string{
+		{"s="},
+		{"s=2.", "s.1=AAAA"},
+		{"s=2.AAAA", "s.1="},
+		{"s=3.AAAA; s.1=; s.2=AA"},
+	} {
+		buf, present, reason := j.Read(headers, 0)
+		assert.Nil(t, buf, "%q", headers)
+		assert.Equal(t, "chunks", reason, "%q", headers)
+		assert.NotZero(t, present, "%q", headers)
+		assert.Zero(t, j.Chunks(headers), "%q", headers)
+	}
+	buf, _, reason := j.Read([]string{"s=AAAA; s.1="}, 0)
+	assert.Empty(t, reason, "an empty stale chunk beyond the count is ignored")
+	assert.Len(t, buf, 3)
 }
 
 func TestAddHeaderParsesLikeNetHTTP(t *testing.T) {
