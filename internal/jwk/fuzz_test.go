@@ -8,6 +8,7 @@ package jwk
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -19,7 +20,8 @@ import (
 )
 
 // FuzzKeyringConfig feeds arbitrary documents to Parse. It must not panic.
-// A set that loads must hold only valid keys (non-empty unique ids with
+// A set that loads must read the same with encoding/json (each "k" the
+// strict encoding of its secret), must hold only valid keys (non-empty unique ids with
 // distinct 4-byte key ids per SPEC.md, 32-byte secrets that are not all
 // zero), make a Ring of the same keys in the same order, and Marshal then
 // Parse must give the same keys back, Marshal being stable. An error must
@@ -38,6 +40,18 @@ func FuzzKeyringConfig(f *testing.F) {
 			return
 		}
 		require.NotEmpty(t, keys)
+
+		// What Parse accepts, encoding/json reads the same way (no member
+		// twice, so no choice between values; no lone surrogate in a kid,
+		// so no U+FFFD in its place), and each "k" is the one strict
+		// encoding of its secret.
+		lenient := fzLenientKeys(doc)
+		require.Len(t, lenient, len(keys), "encoding/json reads another number of keys")
+		for i, k := range keys {
+			require.Equal(t, "oct", lenient[i]["kty"], "key %d", i)
+			require.Equal(t, k.ID, lenient[i]["kid"], "key %d", i)
+			require.Equal(t, base64.RawURLEncoding.EncodeToString(k.Secret), lenient[i]["k"], "key %q: k is not the strict encoding of its secret", k.ID)
+		}
 
 		kids := map[string]string{}
 		for _, k := range keys {
@@ -83,6 +97,20 @@ func FuzzKeyringConfig(f *testing.F) {
 		require.Equal(t, keys[0].ID, info.Key.ID())
 		require.True(t, info.Primary)
 	})
+}
+
+// fzLenientKeys returns the key objects of a JWK Set as encoding/json
+// reads them (names matched exactly), or nil.
+func fzLenientKeys(doc []byte) []map[string]any {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(doc, &top) != nil {
+		return nil
+	}
+	var keys []map[string]any
+	if json.Unmarshal(top["keys"], &keys) != nil {
+		return nil
+	}
+	return keys
 }
 
 // fzSecretsIn returns the "k" members of a JWK Set document, as far as a
