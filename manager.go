@@ -22,7 +22,7 @@ import (
 // keep every sum of durations far from overflowing.
 const (
 	maxLifetime          = defaults.MaxLifetime
-	maxClockSkew         = time.Hour
+	maxClockSkew         = defaults.MaxClockSkew
 	maxRevocationTimeout = time.Minute
 	maxPurposeLen        = 255
 )
@@ -32,7 +32,7 @@ const (
 	defaultPurpose         = defaults.Purpose
 	defaultIdleTimeout     = defaults.IdleTimeout
 	defaultAbsoluteTimeout = defaults.AbsoluteTimeout
-	defaultClockSkew       = time.Minute
+	defaultClockSkew       = defaults.ClockSkew
 	defaultRenewFraction   = 0.25
 	defaultRevocationWait  = time.Second
 )
@@ -380,11 +380,20 @@ func (m *Manager) adopt(ctx context.Context, headers []string, s *Session, ev *E
 
 // checkTimes applies the time rules to an authentic session: it returns
 // why the session does not open, or "". issued is in Unix seconds, created
-// in Unix milliseconds. Each sum is formed only of values already checked
-// to be near now, so none can overflow.
+// in Unix milliseconds; every rule is evaluated in milliseconds (SPEC.md,
+// "Time rules"). The future rule, issued*1000 > now_ms + skew_ms, compares
+// seconds with the sum floored to a second, which is the same test without
+// multiplying an issued-at that may be as large as 2^63-1. Each later sum
+// is formed only of values already checked to be near now, so none can
+// overflow.
 func (m *Manager) checkTimes(now time.Time, issued, created int64) string {
 	nowMs, skewMs := now.UnixMilli(), m.skew.Milliseconds()
-	if issued > now.Unix()+int64(m.skew/time.Second) {
+	limit := nowMs + skewMs
+	limitS := limit / 1000
+	if limit%1000 < 0 {
+		limitS-- // floor, for a clock before 1970
+	}
+	if issued > limitS {
 		return "issued in the future"
 	}
 	issuedMs := issued * 1000 // within the skew of now: no overflow

@@ -3,6 +3,7 @@ package sealed
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -177,6 +178,43 @@ func TestIssuedInTheFuture(t *testing.T) {
 	mSlightly := NewTestManager(t, ring, &Options{Now: slightly.Now})
 	assert.True(t, load(t, m, saved(t, mAhead, map[string]any{"k": 1})).IsNew(), "2 minutes ahead exceeds the 1-minute skew")
 	assert.False(t, load(t, m, saved(t, mSlightly, map[string]any{"k": 1})).IsNew(), "30 seconds ahead is within skew")
+}
+
+// The future rule is in milliseconds, like the others: a session issued
+// at second S opens while S*1000 <= now_ms + skew_ms. A skew that is not
+// a whole number of seconds, and a clock between seconds, must neither be
+// rounded away nor make the rule stricter than it says.
+func TestIssuedInTheFutureMilliseconds(t *testing.T) {
+	ring := NewTestKeys(t, "k")
+	at := func(d time.Duration) *Manager {
+		c := NewClock(Epoch.Add(d))
+		return NewTestManager(t, ring, &Options{Now: c.Now, ClockSkew: 1500 * time.Millisecond})
+	}
+	session := map[string]any{"k": 1}
+	for _, c := range []struct {
+		now, issued time.Duration // after Epoch
+		opens       bool
+	}{
+		{600 * time.Millisecond, 2 * time.Second, true},  // 2000 <= 600+1500
+		{500 * time.Millisecond, 2 * time.Second, true},  // 2000 <= 500+1500: the boundary
+		{499 * time.Millisecond, 2 * time.Second, false}, // 2000 > 499+1500
+		{600 * time.Millisecond, 3 * time.Second, false},
+		{0, time.Second, true},
+		{0, 2 * time.Second, false},
+	} {
+		lines := saved(t, at(c.issued), session)
+		assert.Equal(t, !c.opens, load(t, at(c.now), lines).IsNew(), "issued at +%v, read at +%v with 1.5s of skew", c.issued, c.now)
+		m := at(c.now)
+		reason := m.checkTimes(m.now(), Epoch.Add(c.issued).Unix(), Epoch.Add(c.issued).UnixMilli())
+		if c.opens {
+			assert.Empty(t, reason)
+		} else {
+			assert.Equal(t, "issued in the future", reason)
+		}
+	}
+	// No overflow at the far end: the largest issued-at is in the future.
+	m := at(0)
+	assert.Equal(t, "issued in the future", m.checkTimes(m.now(), math.MaxInt64, 0))
 }
 
 func TestSaveOnlyIfChanged(t *testing.T) {

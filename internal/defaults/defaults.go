@@ -11,6 +11,11 @@ const (
 	// IdleTimeout and AbsoluteTimeout are the default timeouts.
 	IdleTimeout     = 24 * time.Hour
 	AbsoluteTimeout = 7 * 24 * time.Hour
+	// ClockSkew is the default Options.ClockSkew, and MaxClockSkew its
+	// bound: the tolerance for clocks that differ between servers, which
+	// also keeps an expired session opening that long after its deadline.
+	ClockSkew    = time.Minute
+	MaxClockSkew = time.Hour
 	// MaxLifetime bounds both timeouts: browsers cap a cookie's lifetime
 	// at 400 days (RFC 6265bis, "Max-Age"), so a longer one could not be
 	// kept anyway.
