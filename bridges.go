@@ -17,7 +17,7 @@ func init() {
 		}
 		return inspect.Inspect(inspect.Config{
 			Ring: ring.ring, Jar: m.jar, Bind: m.bind,
-			Idle: m.idle, Absolute: m.absolute, Now: m.now(),
+			Idle: m.idle, Absolute: m.absolute, Skew: m.skew, Now: m.now(),
 		}, cookieHeader...)
 	}
 	adapt.Close = func(v any) { v.(*Session).markCommitted() }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sealedgo/sealed/internal/cookie"
 	"github.com/sealedgo/sealed/internal/defaults"
@@ -27,27 +28,50 @@ const keysEnv = "SEALED_KEYS"
 // (32 chunks of at most 4 KiB) needs.
 const maxInput = 1 << 20
 
+// maxPurpose is the longest Options.Purpose, in bytes.
+const maxPurpose = 255
+
 const notOpen = "the cookie does not open with these keys (wrong keys, cookie name, or a damaged value)"
 
 type inspectOpts struct {
-	keys     string
-	name     string
-	insecure bool
+	keys      string
+	name      string
+	purpose   string
+	clockSkew time.Duration
+	insecure  bool
 }
 
 func inspectFlags(fs *flag.FlagSet, o *inspectOpts) {
 	fs.StringVar(&o.keys, "keys", "", "read the JWK Set from `FILE` (default: the "+keysEnv+" environment variable, holding the JSON itself)")
 	fs.StringVar(&o.name, "name", "", "session cookie `NAME`, as in Options.CookieName (default \"__Host-session\", or \"session\" with --insecure)")
+	fs.StringVar(&o.purpose, "purpose", defaults.Purpose, "`PURPOSE` bound into every sealed value, as in Options.Purpose (1 to 255 bytes)")
+	fs.DurationVar(&o.clockSkew, "clock-skew", defaults.ClockSkew, "the application's Options.ClockSkew, for \"expired\": a session has expired only once it is past a deadline by more than this `DURATION` (0 to "+shortDuration(defaults.MaxClockSkew)+")")
 	fs.BoolVar(&o.insecure, "insecure", false, "the application sets Options.AllowInsecure (needed for names that a __Host- or __Secure- prefix would reject without it)")
 }
 
-const inspectHead = `Usage: sealed inspect [--keys FILE] [--name NAME] [--insecure] < COOKIE
+// shortDuration prints d as a flag value without the zero units
+// time.Duration.String adds ("1h", not "1h0m0s").
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
+
+const inspectHead = `Usage: sealed inspect [--keys FILE] [--name NAME] [--purpose PURPOSE] [--clock-skew DURATION] [--insecure] < COOKIE
 
 Opens a session cookie and prints what it holds as JSON: id, subject,
 creation and issue times, idle and absolute deadlines, whether it has
 expired, the id of the key that sealed it (and whether that key is the
 primary), the number of chunks, values and flashes. Expiry and revocation
-are reported, not enforced.
+are reported, not enforced. "expired" is what the application decides: a
+session has expired when it is past its idle or absolute deadline by more
+than --clock-skew (the application's Options.ClockSkew); the deadlines are
+printed without it.
 
 The cookie is read from stdin, never from the command line, because it is a
 credential and arguments are visible to other users. Give either
@@ -59,9 +83,10 @@ credential and arguments are visible to other users. Give either
 Input containing "=" is taken as a header.
 
 The keys come from --keys FILE or from the environment variable
-` + keysEnv + ` holding the JWK Set itself. The cookie name must be the
-application's: it is bound into every sealed value. Secrets are never
-printed.
+` + keysEnv + ` holding the JWK Set itself. The cookie name and the
+purpose must be the application's: both are bound into every sealed value.
+The timeouts are the defaults (idle 24h, absolute 7 days). Secrets are
+never printed.
 
 Exit status is 1 when the cookie does not open with these keys.
 `
@@ -71,6 +96,7 @@ const inspectTail = `Examples:
 	sealed inspect --keys keys.json < cookie.txt
 	pbpaste | sealed inspect --keys keys.json
 	SEALED_KEYS="$(cat keys.json)" sealed inspect --name session --insecure < header.txt
+	sealed inspect --keys keys.json --purpose admin --clock-skew 5s < cookie.txt
 `
 
 func (c *cli) inspect(o *inspectOpts, fs *flag.FlagSet, pos []string) int {
@@ -82,6 +108,12 @@ func (c *cli) inspect(o *inspectOpts, fs *flag.FlagSet, pos []string) int {
 	}
 	if isSet(fs, "name") && o.name == "" {
 		return c.usageError("inspect: --name must not be empty")
+	}
+	if o.purpose == "" || len(o.purpose) > maxPurpose || !utf8.ValidString(o.purpose) {
+		return c.usageError("inspect: --purpose must be 1 to %d bytes of UTF-8", maxPurpose)
+	}
+	if o.clockSkew < 0 || o.clockSkew > defaults.MaxClockSkew {
+		return c.usageError("inspect: --clock-skew is %v, want 0 to %v", o.clockSkew, shortDuration(defaults.MaxClockSkew))
 	}
 	name := o.name
 	if name == "" {
@@ -106,7 +138,7 @@ func (c *cli) inspect(o *inspectOpts, fs *flag.FlagSet, pos []string) int {
 	default:
 		return c.usageError("inspect: no keys: give --keys FILE or set %s to the JWK Set", keysEnv)
 	}
-	cfg, err := inspectConfig(keys, name, o.insecure)
+	cfg, err := inspectConfig(keys, name, o.purpose, o.clockSkew, o.insecure)
 	if err != nil {
 		return c.usageError("inspect: %s", msg(err))
 	}
@@ -140,10 +172,10 @@ func (c *cli) inspect(o *inspectOpts, fs *flag.FlagSet, pos []string) int {
 }
 
 // inspectConfig opens cookies as a Manager made by sealed.New with this
-// CookieName and AllowInsecure and every other Option at its default
-// would (the same cookie attributes, purpose and timeouts), under any
-// budget.
-func inspectConfig(keys []jwk.Key, name string, insecure bool) (inspect.Config, error) {
+// CookieName, Purpose, ClockSkew and AllowInsecure and every other Option
+// at its default would (the same cookie attributes and timeouts), under
+// any budget.
+func inspectConfig(keys []jwk.Key, name, purpose string, skew time.Duration, insecure bool) (inspect.Config, error) {
 	ring, err := jwk.Ring(keys)
 	if err != nil {
 		return inspect.Config{}, err
@@ -159,13 +191,13 @@ func inspectConfig(keys []jwk.Key, name string, insecure bool) (inspect.Config, 
 	if err != nil {
 		return inspect.Config{}, err
 	}
-	bind, err := envelope.Bind(name, defaults.Purpose)
+	bind, err := envelope.Bind(name, purpose)
 	if err != nil {
 		return inspect.Config{}, err
 	}
 	return inspect.Config{
 		Ring: ring, Jar: jar, Bind: bind,
-		Idle: defaults.IdleTimeout, Absolute: defaults.AbsoluteTimeout, Now: time.Now(),
+		Idle: defaults.IdleTimeout, Absolute: defaults.AbsoluteTimeout, Skew: skew, Now: time.Now(),
 	}, nil
 }
 

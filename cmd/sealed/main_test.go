@@ -398,6 +398,43 @@ func TestInspectChunksAndNames(t *testing.T) {
 	assert.Contains(t, r.stderr, "__Host-")
 }
 
+// --purpose must be the application's, as the cookie name must; and
+// "expired" follows --clock-skew as the application's ClockSkew decides:
+// a session past its idle deadline by half an hour has expired under the
+// default minute of skew, not under an hour.
+func TestInspectPurposeAndClockSkew(t *testing.T) {
+	t.Parallel()
+	path, keys := writeKeys(t, "k")
+	lines := session(t, keys, &sealed.Options{Purpose: "admin"}, map[string]any{"user": "ada"})
+	r := sh(t, value(lines[0]), nil, "inspect", "--keys", path)
+	assert.Equal(t, 1, r.code, "the default purpose does not open an admin cookie")
+	assert.Equal(t, "sealed: "+notOpen+"\n", r.stderr)
+	r = sh(t, value(lines[0]), nil, "inspect", "--keys", path, "--purpose", "admin")
+	require.Equal(t, 0, r.code, r.stderr)
+	r = sh(t, value(lines[0]), nil, "inspect", "--keys", path, "--purpose", "other")
+	assert.Equal(t, 1, r.code)
+
+	issued := time.Now().Add(-24*time.Hour - 30*time.Minute).Truncate(time.Second)
+	lines = session(t, keys, &sealed.Options{Now: func() time.Time { return issued }}, map[string]any{"user": "ada"})
+	for _, c := range []struct {
+		args    []string
+		expired bool
+	}{
+		{nil, true},
+		{[]string{"--clock-skew", "1m"}, true},
+		{[]string{"--clock-skew", "0"}, true},
+		{[]string{"--clock-skew", "1h"}, false},
+		{[]string{"--clock-skew", "45m", "--purpose", "session"}, false},
+	} {
+		r := sh(t, value(lines[0]), nil, append([]string{"inspect", "--keys", path}, c.args...)...)
+		require.Equal(t, 0, r.code, r.stderr)
+		var in inspect.Inspection
+		require.NoError(t, json.Unmarshal([]byte(r.stdout), &in))
+		assert.Equal(t, c.expired, in.Expired, "%q", c.args)
+		assert.True(t, in.IdleDeadline.Equal(issued.Add(24*time.Hour)), "the deadline is printed without the skew")
+	}
+}
+
 func TestInspectOddValues(t *testing.T) {
 	t.Parallel()
 	path, keys := writeKeys(t, "k")
@@ -447,6 +484,12 @@ func TestInspectUsage(t *testing.T) {
 		"cookie as arg":    {"", nil, []string{"inspect", "--keys", path, "abc"}, 2},
 		"empty stdin":      {"  \n", nil, []string{"inspect", "--keys", path}, 2},
 		"empty name":       {"x", nil, []string{"inspect", "--keys", path, "--name", ""}, 2},
+		"empty purpose":    {"x", nil, []string{"inspect", "--keys", path, "--purpose", ""}, 2},
+		"long purpose":     {"x", nil, []string{"inspect", "--keys", path, "--purpose", strings.Repeat("p", 256)}, 2},
+		"non-utf8 purpose": {"x", nil, []string{"inspect", "--keys", path, "--purpose", "\xff"}, 2},
+		"skew over 1h":     {"x", nil, []string{"inspect", "--keys", path, "--clock-skew", "61m"}, 2},
+		"negative skew":    {"x", nil, []string{"inspect", "--keys", path, "--clock-skew", "-1s"}, 2},
+		"skew not a time":  {"x", nil, []string{"inspect", "--keys", path, "--clock-skew", "soon"}, 2},
 		"bad flag":         {"x", nil, []string{"inspect", "--key", path}, 2},
 		"missing file":     {"x", nil, []string{"inspect", "--keys", path + ".nope"}, 1},
 		"bad env":          {"x", map[string]string{"SEALED_KEYS": "{"}, []string{"inspect"}, 1},

@@ -24,14 +24,16 @@ type Inspection struct {
 	Subject   string    `json:"subject,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	IssuedAt  time.Time `json:"issued_at"`
-	// IdleDeadline and AbsoluteDeadline are when the session stops opening
-	// under the manager's timeouts (before clock-skew tolerance).
+	// IdleDeadline and AbsoluteDeadline are when the session's timeouts
+	// end (before the clock-skew tolerance).
 	IdleDeadline     time.Time `json:"idle_deadline"`
 	AbsoluteDeadline time.Time `json:"absolute_deadline"`
-	Expired          bool      `json:"expired"`
-	KeyID            string    `json:"key_id"`
-	PrimaryKey       bool      `json:"primary_key"`
-	Chunks           int       `json:"chunks"`
+	// Expired reports that the manager would refuse the session now: the
+	// time is past a deadline by more than the clock skew.
+	Expired    bool   `json:"expired"`
+	KeyID      string `json:"key_id"`
+	PrimaryKey bool   `json:"primary_key"`
+	Chunks     int    `json:"chunks"`
 	// Values holds each value decoded generically (maps with text keys
 	// as map[string]any); a value that does not fit that shape or has no
 	// JSON form (NaN, say) is given in CBOR diagnostic notation instead, so
@@ -60,12 +62,14 @@ var inspectMode = func() cbor.DecMode {
 }()
 
 // Config is what a cookie is opened with: the application's keys, cookie
-// layer and binding, and its timeouts, for the deadlines.
+// layer and binding, and its timeouts and clock skew, for the deadlines
+// and whether they have passed.
 type Config struct {
 	Ring           envelope.Ring
 	Jar            *cookie.Jar
 	Bind           *envelope.Binding
 	Idle, Absolute time.Duration
+	Skew           time.Duration
 	Now            time.Time
 }
 
@@ -105,7 +109,11 @@ func Inspect(c Config, cookieHeader ...string) (*Inspection, error) {
 			return nil, ErrInvalid
 		}
 	}
-	in.Expired = c.Now.After(in.IdleDeadline) || c.Now.After(in.AbsoluteDeadline)
+	// As the manager decides (Manager.checkTimes), in milliseconds: a
+	// session expires only once the clock skew too has passed. The sums
+	// stay far from overflowing: the times are before the year 10000.
+	now, skew := c.Now.UnixMilli(), c.Skew.Milliseconds()
+	in.Expired = now > info.IssuedAt*1000+c.Idle.Milliseconds()+skew || now > d.Created+c.Absolute.Milliseconds()+skew
 	for _, e := range d.Entries {
 		var v any
 		if !payload.CheckValue(e.Val) {

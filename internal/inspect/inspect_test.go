@@ -141,3 +141,32 @@ func TestInspectKeyChunksExpiry(t *testing.T) {
 	require.NoError(t, err, "an expired session still inspects")
 	assert.True(t, in.Expired)
 }
+
+// A session is expired only when a manager would refuse it: past a
+// deadline by more than the clock skew, in milliseconds as the manager
+// counts. The deadlines themselves are reported without the skew.
+func TestInspectExpiryAppliesClockSkew(t *testing.T) {
+	c := testConfig(t)
+	c.Skew = time.Minute
+	st := newState(t, nil)
+	pairs := seal(t, c, st, 0)
+	for _, e := range []struct {
+		idle, absolute time.Duration
+		after          time.Duration // of epoch, the issue and creation time
+		expired        bool
+	}{
+		{time.Hour, 2 * time.Hour, time.Hour + 30*time.Second, false},
+		{time.Hour, 2 * time.Hour, time.Hour + time.Minute, false},
+		{time.Hour, 2 * time.Hour, time.Hour + time.Minute + 999*time.Microsecond, false}, // within the same millisecond
+		{time.Hour, 2 * time.Hour, time.Hour + time.Minute + time.Millisecond, true},
+		{3 * time.Hour, 2 * time.Hour, 2*time.Hour + time.Minute, false},
+		{3 * time.Hour, 2 * time.Hour, 2*time.Hour + time.Minute + time.Millisecond, true},
+	} {
+		c.Idle, c.Absolute, c.Now = e.idle, e.absolute, epoch.Add(e.after)
+		in, err := Inspect(c, pairs...)
+		require.NoError(t, err)
+		assert.Equal(t, e.expired, in.Expired, "idle %v, absolute %v, at +%v with a minute of skew", e.idle, e.absolute, e.after)
+		assert.Equal(t, epoch.Add(e.idle), in.IdleDeadline)
+		assert.Equal(t, epoch.Add(e.absolute), in.AbsoluteDeadline)
+	}
+}
