@@ -6,10 +6,10 @@
 //
 //	go run ./fuzz/gencorpus.go
 //
-// The seeds come from the golden vectors in testdata/vectors and from
-// sessions made through the package's public API with the vectors' keys and
-// a fixed clock (sealed.Epoch in helpers_test.go), plus hand-made malformed
-// inputs. Sealing draws a fresh nonce each time, so the sealed seeds change
+// The seeds come from the envelope vectors in testdata/vectors/envelope
+// and from sessions made through the package's public API with the
+// vectors' keys and a fixed clock (sealed.Epoch in helpers_test.go), plus
+// hand-made malformed inputs. Sealing draws a fresh nonce each time, so the sealed seeds change
 // on every run; what they hold does not.
 //
 // Only files named seed-* are replaced. Other files in those directories
@@ -54,7 +54,10 @@ const (
 	fixedUnix      = 1795392000
 	cookieName     = "__Host-session"
 	sessionPurpose = "session"
-	vectorsDir     = "testdata/vectors"
+	vectorsDir     = "testdata/vectors/envelope"
+	// goldenVector is the vector whose keys seal the seeds: the keys the
+	// fuzz targets open them with (fuzzseed.GoldenVector).
+	goldenVector = "ok-primary"
 )
 
 var fixedNow = time.Unix(fixedUnix, 0)
@@ -84,7 +87,7 @@ func main() {
 		log.Fatalf("run from the repository root: %v", err)
 	}
 	vs := loadVectors()
-	keys := vectorKeys(vs[0])
+	keys := vectorKeys(golden(vs))
 	ring, err := sealed.NewKeyring(keys...)
 	check(err)
 	s := newSealer(keys)
@@ -125,9 +128,20 @@ func loadVectors() []vector {
 		vs = append(vs, v)
 	}
 	if len(vs) == 0 {
-		log.Fatal("no golden vectors")
+		log.Fatal("no envelope vectors")
 	}
 	return vs
+}
+
+// golden returns the vector named goldenVector.
+func golden(vs []vector) vector {
+	for _, v := range vs {
+		if v.Name == goldenVector {
+			return v
+		}
+	}
+	log.Fatalf("no envelope vector named %q in %s", goldenVector, vectorsDir)
+	return vector{}
 }
 
 func vectorKeys(v vector) []sealed.Key {

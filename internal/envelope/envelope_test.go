@@ -3,15 +3,15 @@ package envelope
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
-	"os"
-	"path/filepath"
+	"math"
 	"strings"
 	"testing"
 
 	"github.com/sealedgo/sealed/internal/b64"
+	"github.com/sealedgo/sealed/internal/fuzzseed"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/chacha20poly1305"
 )
 
 type vectorKey struct {
@@ -19,18 +19,24 @@ type vectorKey struct {
 	Secret string `json:"secret_hex"`
 }
 
+// goldenVector is a file of testdata/vectors/envelope/ (the kit's README
+// defines the fields). The positive vectors' fields are pointers, so that
+// a missing one is told from a zero one.
 type goldenVector struct {
-	Name       string      `json:"name"`
-	Keys       []vectorKey `json:"keys"`
-	CookieName string      `json:"cookie_name"`
-	Purpose    string      `json:"purpose"`
-	Sealed     string      `json:"sealed"`
-	Expect     string      `json:"expect"`
-	Failure    string      `json:"failure"`
-	OpenedBy   string      `json:"opened_by"`
-	IssuedAt   uint64      `json:"issued_at"`
-	NonceHex   string      `json:"nonce_hex"`
-	Plaintext  string      `json:"plaintext_hex"`
+	Name            string      `json:"name"`
+	Keys            []vectorKey `json:"keys"`
+	CookieName      string      `json:"cookie_name"`
+	Purpose         string      `json:"purpose"`
+	Sealed          string      `json:"sealed"`
+	Expect          string      `json:"expect"`
+	Failure         string      `json:"failure"`
+	OpenedBy        *string     `json:"opened_by"`
+	OpenedByPrimary *bool       `json:"opened_by_primary"`
+	IssuedAt        *uint64     `json:"issued_at_s"`
+	NonceHex        *string     `json:"nonce_hex"`
+	Plaintext       *string     `json:"plaintext_hex"`
+	SealingKeyHex   *string     `json:"sealing_key_hex"`
+	ADHex           *string     `json:"ad_hex"`
 }
 
 func mustHex(t testing.TB, s string) []byte {
@@ -40,16 +46,14 @@ func mustHex(t testing.TB, s string) []byte {
 	return b
 }
 
+// loadVectors reads every file of testdata/vectors/envelope/ (and fails
+// unless there are positive and negative ones).
 func loadVectors(t testing.TB) []goldenVector {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "vectors", "*.json"))
-	require.NoError(t, err)
 	var vs []goldenVector
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		require.NoError(t, err)
+	for _, f := range fuzzseed.Vectors(t, "envelope") {
 		var v goldenVector
-		require.NoError(t, json.Unmarshal(data, &v), f)
+		f.Decode(t, &v)
 		vs = append(vs, v)
 	}
 	return vs
@@ -116,49 +120,74 @@ func withRoom(b *Binding, env []byte) []byte {
 	return append(make([]byte, b.Room(), b.Room()+len(env)), env...)
 }
 
-// TestGoldenVectors opens every vector in testdata/vectors (written by the
-// independent implementation in testdata/genvectors.go) and checks the
-// outcome, including the failure class of each negative vector: those of
-// the encoding ("encoding", "too-large") are found by the decoding step,
-// the others by Open. For each positive vector it also seals the
-// plaintext again with the vector's fixed nonce and clock and requires
-// the same string, byte for byte.
+// TestGoldenVectors opens every vector in testdata/vectors/envelope/
+// (written by the independent implementation in testdata/genvectors) and
+// checks the outcome, including the failure class of each negative
+// vector: those of the encoding ("encoding", "too-large") are found by the
+// decoding step, the others by Open. For each positive vector it checks
+// the key that opens it (and whether it is the primary), the issued-at and
+// the plaintext; the intermediate values (the derived sealing key, the
+// associated data) against the package's own; and seals the plaintext
+// again with the vector's fixed nonce and clock, requiring the same
+// string, byte for byte.
 func TestGoldenVectors(t *testing.T) {
-	vs := loadVectors(t)
-	neg := 0
-	for _, v := range vs {
-		if v.Expect == "invalid" {
-			neg++
-		}
-	}
-	require.GreaterOrEqual(t, len(vs), 10, "too few golden vectors")
-	require.GreaterOrEqual(t, neg, 6, "too few negative vectors")
-
-	for _, v := range vs {
+	for _, v := range loadVectors(t) {
 		t.Run(v.Name, func(t *testing.T) {
+			require.NotEmpty(t, v.Keys, "a vector needs a keyring")
 			ring, bind := v.ring(t), v.binding(t)
 			pt, info, outcome := openSealed(bind, ring, v.Sealed)
 			switch v.Expect {
 			case "ok":
+				for field, p := range map[string]bool{
+					"opened_by": v.OpenedBy == nil, "opened_by_primary": v.OpenedByPrimary == nil,
+					"issued_at_s": v.IssuedAt == nil, "nonce_hex": v.NonceHex == nil, "plaintext_hex": v.Plaintext == nil,
+					"sealing_key_hex": v.SealingKeyHex == nil, "ad_hex": v.ADHex == nil,
+				} {
+					require.False(t, p, "a positive vector needs %s", field)
+				}
+				require.Empty(t, v.Failure, "a positive vector has no failure class")
 				require.Equal(t, "ok", outcome)
-				assert.Equal(t, mustHex(t, v.Plaintext), append([]byte{}, pt...))
-				assert.Equal(t, v.OpenedBy, info.Key.ID())
-				assert.Equal(t, v.OpenedBy == v.Keys[0].KID, info.Primary)
-				assert.Equal(t, int64(v.IssuedAt), info.IssuedAt)
+				assert.Equal(t, mustHex(t, *v.Plaintext), append([]byte{}, pt...))
+				assert.Equal(t, *v.OpenedBy, info.Key.ID())
+				assert.Equal(t, *v.OpenedByPrimary, info.Primary, "opened_by_primary")
+				assert.Equal(t, *v.OpenedBy == v.Keys[0].KID, *v.OpenedByPrimary, "opened_by_primary: the first key is the primary")
+				require.LessOrEqual(t, *v.IssuedAt, uint64(math.MaxInt64))
+				assert.Equal(t, int64(*v.IssuedAt), info.IssuedAt)
 
 				var key *Key
 				for _, k := range ring {
-					if k.ID() == v.OpenedBy {
+					if k.ID() == *v.OpenedBy {
 						key = k
 					}
 				}
 				require.NotNil(t, key)
-				var nonce [NonceSize]byte
-				copy(nonce[:], mustHex(t, v.NonceHex))
-				again := sealString(bind, key, v.IssuedAt, &nonce, mustHex(t, v.Plaintext))
+
+				// The intermediate values: the key HKDF derives for the
+				// purpose, and header || binding as associated data.
+				sealingKey := mustHex(t, *v.SealingKeyHex)
+				assert.Equal(t, hex.EncodeToString(key.sealKey(v.Purpose)), *v.SealingKeyHex, "sealing_key_hex")
+				env, reason := decodeSealed(v.Sealed, 0)
+				require.Empty(t, reason)
+				ad := mustHex(t, *v.ADHex)
+				assert.Equal(t, hex.EncodeToString(append(append([]byte{}, env[:HeaderSize]...), bind.suffix...)), *v.ADHex, "ad_hex")
+				// And they are what seals the vector: its nonce (from the
+				// header), its key and its associated data open it.
+				aead, err := chacha20poly1305.NewX(sealingKey)
+				require.NoError(t, err)
+				nonce := mustHex(t, *v.NonceHex)
+				require.Len(t, nonce, NonceSize)
+				assert.Equal(t, nonce, env[1+KeyIDSize+8:HeaderSize], "nonce_hex is the header's nonce")
+				opened, err := aead.Open(nil, nonce, env[HeaderSize:], ad)
+				require.NoError(t, err, "sealing_key_hex and ad_hex do not open the vector")
+				assert.Equal(t, mustHex(t, *v.Plaintext), append([]byte{}, opened...))
+
+				var n [NonceSize]byte
+				copy(n[:], nonce)
+				again := sealString(bind, key, *v.IssuedAt, &n, mustHex(t, *v.Plaintext))
 				assert.Equal(t, v.Sealed, again, "sealing does not reproduce the vector")
 			case "invalid":
 				require.NotEmpty(t, v.Failure, "negative vector must name its failure class")
+				require.Contains(t, []string{"too-large", "encoding", "short", "suite", "key-id", "time", "auth"}, v.Failure)
 				assert.Equal(t, v.Failure, outcome)
 			default:
 				t.Fatalf("unknown expectation %q", v.Expect)

@@ -130,13 +130,18 @@ func (k *Key) aead(purpose string) cipher.AEAD {
 }
 
 func (k *Key) derive(purpose string) cipher.AEAD {
-	key, err := hkdf.Key(sha256.New, k.secret[:], nil, sealKeyLabel+purpose, chacha20poly1305.KeySize)
-	if err != nil {
-		panic("sealed: hkdf: " + err.Error()) // only for a length beyond 255*32 bytes
-	}
-	a, err := chacha20poly1305.NewX(key)
+	a, err := chacha20poly1305.NewX(k.sealKey(purpose))
 	if err != nil {
 		panic("sealed: chacha20poly1305: " + err.Error()) // only for a wrong key length
 	}
 	return a
+}
+
+// sealKey is the key the cipher for purpose is made of.
+func (k *Key) sealKey(purpose string) []byte {
+	key, err := hkdf.Key(sha256.New, k.secret[:], nil, sealKeyLabel+purpose, chacha20poly1305.KeySize)
+	if err != nil {
+		panic("sealed: hkdf: " + err.Error()) // only for a length beyond 255*32 bytes
+	}
+	return key
 }

@@ -1,7 +1,8 @@
-// Package fuzzseed holds what the fuzz targets of every package of the
-// module share: the check that a target's committed seed corpus is there,
-// the golden vectors' keys the seeds are sealed with, and the reference
-// reader of SPEC.md "Chunked cookies / Reading".
+// Package fuzzseed holds what the fuzz targets and the conformance kit's
+// runners of every package of the module share: the check that a target's
+// committed seed corpus is there, the golden vectors' keys the seeds are
+// sealed with, the reader of the kit's files (testdata/vectors/<layer>/),
+// and the reference reader of SPEC.md "Chunked cookies / Reading".
 //
 // It also holds MalformedValues, a table two value tests share. It is
 // imported only by tests; nothing the library builds depends on it. It imports no package of the module, so
@@ -16,6 +17,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -43,41 +45,173 @@ func RequireCorpus(f *testing.F) {
 	f.Fatalf("seed corpus %s has no files (run: go run ./fuzz/gencorpus.go)", dir)
 }
 
-// GoldenKeys returns the ids and secrets of the golden vectors' keys
-// (testdata/vectors/01-ok-primary.json at the module's root), the primary
-// first: the keys fuzz/gencorpus.go seals the seeds with, in the form
-// envelope.NewRing takes.
+// GoldenVector is the envelope vector whose keys seal the fuzz seeds
+// (fuzz/gencorpus.go picks it by the same name).
+const GoldenVector = "ok-primary"
+
+// GoldenKeys returns the ids and secrets of the golden vectors' keys (those
+// of the envelope vector named GoldenVector, in testdata/vectors/envelope/
+// at the module's root), the primary first: the keys fuzz/gencorpus.go
+// seals the seeds with, in the form envelope.NewRing takes.
 func GoldenKeys(tb testing.TB) (ids []string, secrets [][]byte) {
 	tb.Helper()
 	root, err := moduleRoot()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	path := filepath.Join(root, "testdata", "vectors", "01-ok-primary.json")
-	data, err := os.ReadFile(path)
+	dir := filepath.Join(root, "testdata", "vectors", "envelope")
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var v struct {
-		Keys []struct {
-			KID    string `json:"kid"`
-			Secret string `json:"secret_hex"`
-		} `json:"keys"`
-	}
-	if err := json.Unmarshal(data, &v); err != nil {
-		tb.Fatalf("%s: %v", path, err)
-	}
-	if len(v.Keys) != 2 {
-		tb.Fatalf("%s: %d keys, want 2", path, len(v.Keys))
-	}
-	for _, k := range v.Keys {
-		secret, err := hex.DecodeString(k.Secret)
+	sort.Strings(files)
+	for _, path := range files {
+		data, err := os.ReadFile(path)
 		if err != nil {
-			tb.Fatalf("%s: key %q: %v", path, k.KID, err)
+			tb.Fatal(err)
 		}
-		ids, secrets = append(ids, k.KID), append(secrets, secret)
+		var v struct {
+			Name string `json:"name"`
+			Keys []struct {
+				KID    string `json:"kid"`
+				Secret string `json:"secret_hex"`
+			} `json:"keys"`
+		}
+		if err := json.Unmarshal(data, &v); err != nil {
+			tb.Fatalf("%s: %v", path, err)
+		}
+		if v.Name != GoldenVector {
+			continue
+		}
+		if len(v.Keys) != 2 {
+			tb.Fatalf("%s: %d keys, want 2", path, len(v.Keys))
+		}
+		for _, k := range v.Keys {
+			secret, err := hex.DecodeString(k.Secret)
+			if err != nil {
+				tb.Fatalf("%s: key %q: %v", path, k.KID, err)
+			}
+			ids, secrets = append(ids, k.KID), append(secrets, secret)
+		}
+		return ids, secrets
 	}
-	return ids, secrets
+	tb.Fatalf("no envelope vector named %q in %s", GoldenVector, dir)
+	return nil, nil
+}
+
+// ---------------------------------------------------------------------------
+// The conformance kit (testdata/vectors/README.md): one JSON file per
+// vector, in a directory per layer.
+
+// Vector is one file of the kit: the fields every file has, and the whole
+// file for the layer's own fields.
+type Vector struct {
+	Path    string // the file, for messages
+	Name    string
+	Comment string
+	Expect  string
+	Data    []byte
+}
+
+// Decode unmarshals the vector's file into dst (unknown fields ignored, as
+// the kit's README requires of readers), failing tb on an error.
+func (v Vector) Decode(tb testing.TB, dst any) {
+	tb.Helper()
+	if err := json.Unmarshal(v.Data, dst); err != nil {
+		tb.Fatalf("%s: %v", v.Path, err)
+	}
+}
+
+// negative is the expect value of each layer's negative vectors.
+var negative = map[string]string{
+	"envelope": "invalid",
+	"payload":  "invalid",
+	"jwk":      "invalid",
+	"chunks":   "absent",
+	"times":    "absent",
+	"sessions": "absent",
+}
+
+// Vectors returns the vectors of one layer of the kit, its directory
+// testdata/vectors/<layer>/ at the module's root, in file name order. See
+// VectorsIn.
+func Vectors(tb testing.TB, layer string) []Vector {
+	tb.Helper()
+	neg, ok := negative[layer]
+	if !ok {
+		tb.Fatalf("no layer %q in the conformance kit", layer)
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return VectorsIn(tb, filepath.Join(root, "testdata", "vectors", layer), neg)
+}
+
+// VectorsIn returns the vectors (*.json) of dir in file name order. It
+// fails tb unless every file is a JSON object named NN-<name>.json after
+// its name field, with a comment, and an expect of "ok" or neg, and unless
+// the directory holds at least one vector of each.
+func VectorsIn(tb testing.TB, dir, neg string) []Vector {
+	tb.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sort.Strings(files)
+	var out []Vector
+	var pos, negs int
+	names := map[string]string{}
+	for _, path := range files {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		var common struct {
+			Name    *string `json:"name"`
+			Comment *string `json:"comment"`
+			Expect  *string `json:"expect"`
+		}
+		if err := json.Unmarshal(data, &common); err != nil {
+			tb.Fatalf("%s: not a JSON object: %v", path, err)
+		}
+		if common.Name == nil || common.Comment == nil || common.Expect == nil {
+			tb.Fatalf("%s: name, comment and expect are required", path)
+		}
+		base := filepath.Base(path)
+		num, rest, found := strings.Cut(base, "-")
+		if !found || len(num) < 2 || strings.Trim(num, "0123456789") != "" || rest != *common.Name+".json" {
+			tb.Fatalf("%s: want the file name NN-%s.json", path, *common.Name)
+		}
+		if prev, dup := names[*common.Name]; dup {
+			tb.Fatalf("%s: name %q is also %s's", path, *common.Name, prev)
+		}
+		names[*common.Name] = base
+		switch *common.Expect {
+		case "ok":
+			pos++
+		case neg:
+			negs++
+		default:
+			tb.Fatalf("%s: expect %q, want \"ok\" or %q", path, *common.Expect, neg)
+		}
+		out = append(out, Vector{Path: path, Name: *common.Name, Comment: *common.Comment, Expect: *common.Expect, Data: data})
+	}
+	if pos == 0 || negs == 0 {
+		tb.Fatalf("%s: %d positive and %d negative vectors; the kit needs both", dir, pos, negs)
+	}
+	return out
+}
+
+// Hex decodes a vector's hex field, failing tb on an error. Fields ending
+// _hex are lowercase.
+func Hex(tb testing.TB, field, s string) []byte {
+	tb.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil || hex.EncodeToString(b) != s {
+		tb.Fatalf("%s: not lowercase hex: %q", field, s)
+	}
+	return b
 }
 
 // moduleRoot returns the directory of the module's go.mod: the nearest one
@@ -170,6 +304,7 @@ func RefSplitHeader(lines []string) []Cookie {
 // RefJoin returns the sealed value the cookies carry for the session
 // cookie name, read with at most maxChunks chunks, its number of chunks,
 // and which chunk indexes were present (whether or not a value was read).
+// No chunk of the count may be empty (the first after its "n." prefix).
 func RefJoin(cookies []Cookie, name string, maxChunks int) (sealed string, n int, present uint32, ok bool) {
 	var vals [32]string
 	dup := false
@@ -213,8 +348,11 @@ func RefJoin(cookies []Cookie, name string, maxChunks int) (sealed string, n int
 		}
 		parts = append(parts, vals[i])
 	}
-	for _, p := range parts[:n-1] {
-		if len(p)%4 != 0 {
+	for i, p := range parts {
+		if p == "" {
+			return "", 0, present, false // an empty chunk (the first after its count)
+		}
+		if i < n-1 && len(p)%4 != 0 {
 			return "", 0, present, false
 		}
 	}
