@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,15 +21,22 @@ import (
 // without a revocation list; this one adds the in-memory list, and with it
 // a lookup under the RevocationTimeout deadline.
 func BenchmarkMiddlewareRead(b *testing.B) {
+	var seen atomic.Int64
+	counting := func(context.Context, sealed.Event) { seen.Add(1) }
 	for _, tc := range []struct {
 		name string
 		list func() sealed.RevocationList
+		obs  func(context.Context, sealed.Event)
 	}{
-		{"list=none", func() sealed.RevocationList { return nil }},
-		{"list=memory", func() sealed.RevocationList { return sealed.NewMemoryRevocationList() }},
+		{"list=none", func() sealed.RevocationList { return nil }, nil},
+		{"list=memory", func() sealed.RevocationList { return sealed.NewMemoryRevocationList() }, nil},
+		// The cost of Options.Observer: set, and so told of the load, the
+		// lookup and the save of every request.
+		{"list=none,observer", func() sealed.RevocationList { return nil }, counting},
+		{"list=memory,observer", func() sealed.RevocationList { return sealed.NewMemoryRevocationList() }, counting},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			m := newManager(b, nil, sealed.Options{Revocation: tc.list()})
+			m := newManager(b, nil, sealed.Options{Revocation: tc.list(), Observer: tc.obs})
 			s, err := m.Load(context.Background())
 			if err != nil {
 				b.Fatal(err)
