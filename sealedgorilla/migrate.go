@@ -103,10 +103,25 @@ func (m *migrator) decode(name string, header []string) (values map[any]any, pre
 
 // storeImport is the sealed.Options.Import hook of a Store's session
 // named name: the old cookie has the session's name, and its values become
-// the new session's as they were. sealed overwrites the old cookie when it
-// has the new one's Path and Domain, and deletes it otherwise (the browser
-// would send both), also when it does not decode.
+// the new session's as they were.
 func (m *migrator) storeImport(name string) func(context.Context, []string, *sealed.Session) []*http.Cookie {
+	return m.hook(name, func(values map[any]any, s *sealed.Session) error {
+		enc, err := encodeValues(name, values)
+		if err != nil {
+			return err
+		}
+		return s.Set(valuesKey, enc)
+	})
+}
+
+// hook is an Options.Import hook for the old cookie named name, whose
+// values fill moves into the new session. The old cookie goes with the
+// new session's first save: sealed overwrites it when it has the new
+// one's name, Path and Domain, and deletes it otherwise (the browser
+// would send both), also when it does not decode. When fill fails, the
+// new session is cleared and the old cookie kept, so that a corrected
+// fill can still move it; the failure is logged.
+func (m *migrator) hook(name string, fill func(map[any]any, *sealed.Session) error) func(context.Context, []string, *sealed.Session) []*http.Cookie {
 	return func(_ context.Context, header []string, s *sealed.Session) []*http.Cookie {
 		values, present := m.decode(name, header)
 		if !present {
@@ -116,12 +131,9 @@ func (m *migrator) storeImport(name string) func(context.Context, []string, *sea
 		if len(values) == 0 {
 			return expire
 		}
-		enc, err := encodeValues(name, values)
-		if err == nil {
-			err = s.Set(valuesKey, enc)
-		}
-		if err != nil {
-			m.logger.Warn("sealedgorilla: old session not imported", "session", name, "err", err)
+		if err := fill(values, s); err != nil {
+			_ = s.Clear()
+			m.logger.Warn("sealedgorilla: old session not imported; the old cookie is kept", "cookie", name, "err", err)
 			return nil
 		}
 		return expire
@@ -151,20 +163,5 @@ func ImportHook(name string, old Migration, convert func(values map[any]any, s *
 	if err != nil {
 		return nil, err
 	}
-	return func(_ context.Context, header []string, s *sealed.Session) []*http.Cookie {
-		values, present := m.decode(name, header)
-		if !present {
-			return nil
-		}
-		expire := []*http.Cookie{{Name: name, Path: m.path, Domain: m.domain}}
-		if len(values) == 0 {
-			return expire
-		}
-		if err := convert(values, s); err != nil {
-			_ = s.Clear()
-			m.logger.Warn("sealedgorilla: old session not imported: convert failed; the old cookie is kept", "cookie", name, "err", err)
-			return nil
-		}
-		return expire
-	}, nil
+	return m.hook(name, convert), nil
 }
