@@ -40,11 +40,11 @@ type Session struct {
 	oldKey bool // the incoming cookie opened under a non-primary key
 
 	// What this request did.
-	phase  phase
-	dirty  bool
-	held   bool
-	ended  bool
-	login  bool
+	phase phase
+	dirty bool
+	held  bool
+	ended bool
+	login bool
 	// pending is what few requests have, kept apart so that a Session,
 	// which every load allocates, stays within 568 bytes: with the
 	// allocator's 8-byte header, the 576-byte size class.
