@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sealedgo/sealed"
+	"github.com/sealedgo/sealed/internal/adaptertest"
 	"github.com/sealedgo/sealed/sealedecho"
 )
 
@@ -81,7 +82,7 @@ func routes(e *echo.Echo, sess session) {
 			return err
 		}
 		n, _ := strconv.Atoi(c.QueryParam("n"))
-		if err := s.Set("blob", blob(n)); err != nil {
+		if err := s.Set("blob", adaptertest.Blob(n)); err != nil {
 			return err
 		}
 		return c.JSON(http.StatusOK, map[string]int{"n": n})
@@ -151,42 +152,42 @@ var sites = map[string]func(*sealed.Manager, ...echo.MiddlewareFunc) *echo.Echo{
 func TestLoginFlashLogout(t *testing.T) {
 	for name, site := range sites {
 		t.Run(name, func(t *testing.T) {
-			m := newManager(t, sealed.Options{Revocation: sealed.NewMemoryRevocationList()})
-			b := newBrowser(t, site(m))
+			m := adaptertest.NewManager(t, sealed.Options{Revocation: sealed.NewMemoryRevocationList()})
+			b := adaptertest.NewBrowser(t, site(m))
 
-			r := b.get("/")
-			assert.Equal(t, "user= flashes=", r.body)
+			r := b.Get("/")
+			assert.Equal(t, "user= flashes=", r.Body)
 			assert.Empty(t, r.Header.Values("Set-Cookie"), "a session only read is not written")
 			assert.Equal(t, "Cookie", r.Header.Get("Vary"))
 
-			r = b.get("/private")
+			r = b.Get("/private")
 			assert.Equal(t, http.StatusFound, r.StatusCode)
-			assert.NotEmpty(t, sessionLines(r), "the guard's flash is saved with its redirect")
-			assert.Equal(t, "user= flashes=please log in", b.get("/").body)
+			assert.NotEmpty(t, adaptertest.SessionLines(r, "session"), "the guard's flash is saved with its redirect")
+			assert.Equal(t, "user= flashes=please log in", b.Get("/").Body)
 
-			r = b.post("/login?user=ann")
+			r = b.Post("/login?user=ann")
 			assert.Equal(t, http.StatusSeeOther, r.StatusCode)
-			assert.NotEmpty(t, sessionLines(r))
+			assert.NotEmpty(t, adaptertest.SessionLines(r, "session"))
 			assert.Contains(t, r.Header.Get("Cache-Control"), `no-cache="Set-Cookie"`)
-			old := b.jar()["session"]
+			old := b.Jar()["session"]
 			require.NotEmpty(t, old)
 
-			assert.Equal(t, "user=ann flashes=welcome ann", b.get("/").body)
-			assert.Equal(t, "user=ann flashes=", b.get("/").body, "a flash is read once")
-			assert.Equal(t, "secret", b.get("/private").body)
+			assert.Equal(t, "user=ann flashes=welcome ann", b.Get("/").Body)
+			assert.Equal(t, "user=ann flashes=", b.Get("/").Body, "a flash is read once")
+			assert.Equal(t, "secret", b.Get("/private").Body)
 
-			r = b.post("/touch")
+			r = b.Post("/touch")
 			assert.Equal(t, http.StatusOK, r.StatusCode)
-			assert.NotEmpty(t, sessionLines(r), "a handler that writes nothing saves the session")
+			assert.NotEmpty(t, adaptertest.SessionLines(r, "session"), "a handler that writes nothing saves the session")
 
-			r = b.post("/logout")
+			r = b.Post("/logout")
 			assert.Equal(t, http.StatusNoContent, r.StatusCode)
-			assert.NotEmpty(t, sessionLines(r))
-			assert.NotContains(t, b.jar(), "session", "logout expires the cookie")
-			assert.Equal(t, "user= flashes=", b.get("/").body)
+			assert.NotEmpty(t, adaptertest.SessionLines(r, "session"))
+			assert.NotContains(t, b.Jar(), "session", "logout expires the cookie")
+			assert.Equal(t, "user= flashes=", b.Get("/").Body)
 
-			r = b.do(http.MethodGet, "/", "session="+old)
-			assert.Equal(t, "user= flashes=", r.body, "the logged-out cookie is revoked")
+			r = b.Do(http.MethodGet, "/", "session="+old)
+			assert.Equal(t, "user= flashes=", r.Body, "the logged-out cookie is revoked")
 		})
 	}
 }
@@ -197,7 +198,7 @@ func TestLoginFlashLogout(t *testing.T) {
 func TestHandlerError(t *testing.T) {
 	for name, site := range sites {
 		t.Run(name, func(t *testing.T) {
-			m := newManager(t, sealed.Options{})
+			m := adaptertest.NewManager(t, sealed.Options{})
 			e := site(m)
 			changed := make(chan error, 1)
 			e.HTTPErrorHandler = func(err error, c echo.Context) {
@@ -211,15 +212,15 @@ func TestHandlerError(t *testing.T) {
 				changed <- s.AddFlash("from the error handler")
 				e.DefaultHTTPErrorHandler(err, c)
 			}
-			b := newBrowser(t, e)
+			b := adaptertest.NewBrowser(t, e)
 
-			r := b.get("/forbidden")
+			r := b.Get("/forbidden")
 			assert.Equal(t, http.StatusForbidden, r.StatusCode)
-			assert.JSONEq(t, `{"message":"no"}`, r.body)
-			assert.NotEmpty(t, sessionLines(r), "the error page carries the cookie")
+			assert.JSONEq(t, `{"message":"no"}`, r.Body)
+			assert.NotEmpty(t, adaptertest.SessionLines(r, "session"), "the error page carries the cookie")
 			assert.Equal(t, "Cookie", r.Header.Get("Vary"))
 			assert.ErrorIs(t, <-changed, sealed.ErrCommitted)
-			assert.Equal(t, "user= flashes=that was forbidden", b.get("/").body)
+			assert.Equal(t, "user= flashes=that was forbidden", b.Get("/").Body)
 		})
 	}
 }
@@ -227,36 +228,36 @@ func TestHandlerError(t *testing.T) {
 // A session that needs two cookies is written as chunks, read back whole,
 // and its extra chunk is deleted when it shrinks.
 func TestGrowPastOneChunk(t *testing.T) {
-	m := newManager(t, sealed.Options{Budget: sealed.BudgetLarge()})
-	b := newBrowser(t, nativeSite(m))
+	m := adaptertest.NewManager(t, sealed.Options{Budget: sealed.BudgetLarge()})
+	b := adaptertest.NewBrowser(t, nativeSite(m))
 
-	r := b.post("/blob?n=6000")
-	require.Equal(t, http.StatusOK, r.StatusCode, r.body)
-	assert.JSONEq(t, `{"n":6000}`, r.body)
-	assert.GreaterOrEqual(t, len(sessionLines(r)), 2)
-	jar := b.jar()
+	r := b.Post("/blob?n=6000")
+	require.Equal(t, http.StatusOK, r.StatusCode, r.Body)
+	assert.JSONEq(t, `{"n":6000}`, r.Body)
+	assert.GreaterOrEqual(t, len(adaptertest.SessionLines(r, "session")), 2)
+	jar := b.Jar()
 	assert.Contains(t, jar, "session")
 	assert.Contains(t, jar, "session.1", "6000 characters do not fit one 4 KiB cookie")
-	assert.True(t, strings.HasPrefix(b.get("/blob").body, "6000 "))
+	assert.True(t, strings.HasPrefix(b.Get("/blob").Body, "6000 "))
 
-	b.post("/blob?n=10")
-	jar = b.jar()
+	b.Post("/blob?n=10")
+	jar = b.Jar()
 	assert.Contains(t, jar, "session")
 	assert.NotContains(t, jar, "session.1", "the chunk no longer needed is deleted")
-	assert.True(t, strings.HasPrefix(b.get("/blob").body, "10 "))
+	assert.True(t, strings.HasPrefix(b.Get("/blob").Body, "10 "))
 }
 
 // Under the default budget (one cookie) the same session is too large:
 // 500, and the client keeps its cookies. Commit lets a handler react.
 func TestTooLarge(t *testing.T) {
-	m := newManager(t, sealed.Options{})
+	m := adaptertest.NewManager(t, sealed.Options{})
 	e := nativeSite(m)
 	e.POST("/careful", func(c echo.Context) error {
 		s, err := sealedecho.Session(c)
 		if err != nil {
 			return err
 		}
-		_ = s.Set("blob", blob(6000))
+		_ = s.Set("blob", adaptertest.Blob(6000))
 		if err := sealedecho.Commit(c); errors.Is(err, sealed.ErrTooLarge) {
 			_, _, _ = sealed.Remove[string](s, "blob")
 			_ = s.AddFlash("that was too much")
@@ -264,36 +265,36 @@ func TestTooLarge(t *testing.T) {
 		}
 		return c.String(http.StatusOK, "stored")
 	})
-	b := newBrowser(t, e)
-	b.post("/blob?n=10")
-	before := b.jar()
+	b := adaptertest.NewBrowser(t, e)
+	b.Post("/blob?n=10")
+	before := b.Jar()
 	require.Contains(t, before, "session")
 
-	r := b.post("/blob?n=6000")
+	r := b.Post("/blob?n=6000")
 	assert.Equal(t, http.StatusInternalServerError, r.StatusCode)
 	assert.Equal(t, "no-store", r.Header.Get("Cache-Control"))
-	assert.Empty(t, sessionLines(r))
-	assert.NotContains(t, r.body, "6000", "the handler's JSON was replaced")
-	assert.Equal(t, before, b.jar())
+	assert.Empty(t, adaptertest.SessionLines(r, "session"))
+	assert.NotContains(t, r.Body, "6000", "the handler's JSON was replaced")
+	assert.Equal(t, before, b.Jar())
 
-	r = b.post("/careful")
+	r = b.Post("/careful")
 	assert.Equal(t, http.StatusRequestEntityTooLarge, r.StatusCode)
-	assert.NotEmpty(t, sessionLines(r))
-	assert.Equal(t, "user= flashes=that was too much", b.get("/").body)
+	assert.NotEmpty(t, adaptertest.SessionLines(r, "session"))
+	assert.Equal(t, "user= flashes=that was too much", b.Get("/").Body)
 }
 
 // A forged or garbled cookie gives a fresh session, never an error.
 func TestForgedCookie(t *testing.T) {
-	b := newBrowser(t, nativeSite(newManager(t, sealed.Options{})))
+	b := adaptertest.NewBrowser(t, nativeSite(adaptertest.NewManager(t, sealed.Options{})))
 	for _, c := range []string{"session=forged", "session=" + strings.Repeat("A", 300), "session=x; session.1=y"} {
-		r := b.do(http.MethodGet, "/", c)
+		r := b.Do(http.MethodGet, "/", c)
 		assert.Equal(t, http.StatusOK, r.StatusCode, c)
-		assert.Equal(t, "user= flashes=", r.body, c)
+		assert.Equal(t, "user= flashes=", r.Body, c)
 	}
-	other := newBrowser(t, nativeSite(newManager(t, sealed.Options{})))
-	other.post("/login?user=mallory")
-	r := b.do(http.MethodGet, "/", "session="+other.jar()["session"])
-	assert.Equal(t, "user= flashes=", r.body, "a cookie sealed under other keys opens nothing")
+	other := adaptertest.NewBrowser(t, nativeSite(adaptertest.NewManager(t, sealed.Options{})))
+	other.Post("/login?user=mallory")
+	r := b.Do(http.MethodGet, "/", "session="+other.Jar()["session"])
+	assert.Equal(t, "user= flashes=", r.Body, "a cookie sealed under other keys opens nothing")
 }
 
 // The session is saved before the response starts, whatever starts it,
@@ -301,7 +302,7 @@ func TestForgedCookie(t *testing.T) {
 func TestCommitPoints(t *testing.T) {
 	for name, site := range sites {
 		t.Run(name, func(t *testing.T) {
-			m := newManager(t, sealed.Options{})
+			m := adaptertest.NewManager(t, sealed.Options{})
 			e := site(m)
 			late := make(chan error, 1)
 			set := func(c echo.Context) *sealed.Session {
@@ -329,7 +330,7 @@ func TestCommitPoints(t *testing.T) {
 				return err
 			})
 			e.GET("/nothing", func(c echo.Context) error { set(c); return nil })
-			b := newBrowser(t, e)
+			b := adaptertest.NewBrowser(t, e)
 			for _, tc := range []struct {
 				path   string
 				status int
@@ -341,10 +342,10 @@ func TestCommitPoints(t *testing.T) {
 				{"/flush", http.StatusOK, "streamed", true},
 				{"/nothing", http.StatusOK, "", false},
 			} {
-				r := b.get(tc.path)
+				r := b.Get(tc.path)
 				assert.Equal(t, tc.status, r.StatusCode, tc.path)
-				assert.Equal(t, tc.body, r.body, tc.path)
-				assert.NotEmpty(t, sessionLines(r), tc.path)
+				assert.Equal(t, tc.body, r.Body, tc.path)
+				assert.NotEmpty(t, adaptertest.SessionLines(r, "session"), tc.path)
 				if tc.late {
 					assert.ErrorIs(t, <-late, sealed.ErrCommitted, tc.path)
 				}
@@ -358,8 +359,8 @@ func TestCommitPoints(t *testing.T) {
 // returns the error or ignores it; Echo's error handler stays silent, and
 // the middleware before sees the status and size sent.
 func TestRevocationDown(t *testing.T) {
-	list := newFlakyList()
-	m := newManager(t, sealed.Options{Revocation: list})
+	list := adaptertest.NewFlakyList()
+	m := adaptertest.NewManager(t, sealed.Options{Revocation: list})
 	type seen struct {
 		status int
 		size   int64
@@ -379,26 +380,26 @@ func TestRevocationDown(t *testing.T) {
 		_, _ = sealedecho.Session(c)
 		return c.JSON(http.StatusOK, map[string]bool{"ok": true})
 	})
-	b := newBrowser(t, e)
-	b.post("/login?user=ann")
-	before := b.jar()
+	b := adaptertest.NewBrowser(t, e)
+	b.Post("/login?user=ann")
+	before := b.Jar()
 
-	list.down.Store(true)
+	list.SetDown(true)
 	want := http.StatusText(http.StatusServiceUnavailable) + "\n"
 	for _, path := range []string{"/", "/ignore"} {
-		r := b.get(path)
+		r := b.Get(path)
 		assert.Equal(t, http.StatusServiceUnavailable, r.StatusCode, path)
 		assert.Equal(t, "no-store", r.Header.Get("Cache-Control"), path)
 		assert.Empty(t, r.Header.Values("Set-Cookie"), path)
-		assert.Equal(t, want, r.body, path)
+		assert.Equal(t, want, r.Body, path)
 	}
-	r := b.post("/logout")
+	r := b.Post("/logout")
 	assert.Equal(t, http.StatusServiceUnavailable, r.StatusCode, "a logout that cannot be recorded fails")
-	assert.Equal(t, before, b.jar())
+	assert.Equal(t, before, b.Jar())
 
-	list.down.Store(false)
+	list.SetDown(false)
 	page := "user=ann flashes=welcome ann"
-	assert.Equal(t, page, b.get("/").body)
+	assert.Equal(t, page, b.Get("/").Body)
 	n := int64(len(want))
 	assert.Equal(t, []seen{{303, 0, false}, {503, n, true}, {503, n, true}, {503, n, true}, {200, int64(len(page)), false}}, got)
 }
@@ -406,7 +407,7 @@ func TestRevocationDown(t *testing.T) {
 // Middleware after sealedecho's reads and changes the session, before the
 // handler runs and after it returns (when the handler wrote nothing).
 func TestChain(t *testing.T) {
-	m := newManager(t, sealed.Options{})
+	m := adaptertest.NewManager(t, sealed.Options{})
 	late := make(chan error, 2)
 	e := echo.New()
 	e.Use(sealedecho.Middleware(m), func(next echo.HandlerFunc) echo.HandlerFunc {
@@ -424,22 +425,22 @@ func TestChain(t *testing.T) {
 	})
 	e.GET("/quiet", func(echo.Context) error { return nil })
 	e.GET("/loud", func(c echo.Context) error { return c.String(http.StatusOK, fmt.Sprint("n=", c.Get("n"))) })
-	b := newBrowser(t, e)
+	b := adaptertest.NewBrowser(t, e)
 
-	b.get("/quiet")
+	b.Get("/quiet")
 	require.NoError(t, <-late)
-	b.get("/quiet")
+	b.Get("/quiet")
 	require.NoError(t, <-late)
-	assert.Equal(t, "n=2", b.get("/loud").body)
+	assert.Equal(t, "n=2", b.Get("/loud").Body)
 	assert.ErrorIs(t, <-late, sealed.ErrCommitted, "after the handler wrote, the session is saved")
-	assert.Equal(t, "n=2", b.get("/loud").body)
+	assert.Equal(t, "n=2", b.Get("/loud").Body)
 	<-late
 }
 
 // A panic after a change saves nothing: middleware.Recover answers 500
 // without cookies, and the session refuses further changes.
 func TestPanic(t *testing.T) {
-	m := newManager(t, sealed.Options{})
+	m := adaptertest.NewManager(t, sealed.Options{})
 	held := make(chan *sealed.Session, 1)
 	e := echo.New()
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisablePrintStack: true}))
@@ -450,7 +451,7 @@ func TestPanic(t *testing.T) {
 		held <- s
 		panic("boom")
 	})
-	r := newBrowser(t, e).get("/")
+	r := adaptertest.NewBrowser(t, e).Get("/")
 	assert.Equal(t, http.StatusInternalServerError, r.StatusCode)
 	assert.Empty(t, r.Header.Values("Set-Cookie"))
 	assert.ErrorIs(t, (<-held).Set("k", 2), sealed.ErrCommitted)
@@ -466,7 +467,7 @@ func TestNoMiddleware(t *testing.T) {
 		errs <- sealedecho.Commit(c)
 		return nil
 	})
-	newBrowser(t, e).get("/")
+	adaptertest.NewBrowser(t, e).Get("/")
 	assert.ErrorIs(t, <-errs, sealed.ErrNoMiddleware)
 	assert.ErrorIs(t, <-errs, sealed.ErrNoMiddleware)
 	assert.Panics(t, func() { sealedecho.Middleware(nil) })

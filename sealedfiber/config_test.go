@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sealedgo/sealed"
+	"github.com/sealedgo/sealed/internal/adaptertest"
 	"github.com/sealedgo/sealed/sealedfiber"
 )
 
@@ -60,20 +61,20 @@ const failMsg = "sealed: session could not be loaded or saved; client cookies le
 // cookies or the session: not when the save fails, not when the load
 // does.
 func TestFailureLogged(t *testing.T) {
-	list := newFlakyList()
-	m := newManager(t, sealed.Options{Revocation: list})
+	list := adaptertest.NewFlakyList()
+	m := adaptertest.NewManager(t, sealed.Options{Revocation: list})
 	var logs logBuffer
 	b := newBrowser(t, siteWith(sealedfiber.Middleware(m, sealedfiber.Config{Logger: logs.logger()}), fiber.Config{}))
 	const user = "user-zqxj"
-	b.post("/login?user=" + user)
-	b.post("/blob?n=10")
-	cookie := b.jar()["session"]
+	b.Post("/login?user=" + user)
+	b.Post("/blob?n=10")
+	cookie := b.Jar()["session"]
 	require.NotEmpty(t, cookie)
 	lines, _ := logs.take(t)
 	assert.Empty(t, lines, "nothing failed yet")
 
-	secret := blob(3000)
-	r := b.post("/blob?n=6000") // too large for the default budget
+	secret := adaptertest.Blob(3000)
+	r := b.Post("/blob?n=6000") // too large for the default budget
 	require.Equal(t, http.StatusInternalServerError, r.StatusCode)
 	lines, raw := logs.take(t)
 	require.Len(t, lines, 1, raw)
@@ -81,14 +82,14 @@ func TestFailureLogged(t *testing.T) {
 	assert.Equal(t, failMsg, lines[0]["msg"])
 	assert.Contains(t, lines[0]["err"], sealed.ErrTooLarge.Error())
 
-	list.down.Store(true)
-	r = b.get("/")
+	list.SetDown(true)
+	r = b.Get("/")
 	require.Equal(t, http.StatusServiceUnavailable, r.StatusCode)
 	lines, raw2 := logs.take(t)
 	require.Len(t, lines, 1, raw2)
 	assert.Equal(t, "ERROR", lines[0]["level"])
 	assert.Equal(t, failMsg, lines[0]["msg"])
-	assert.Contains(t, lines[0]["err"], errDown.Error())
+	assert.Contains(t, lines[0]["err"], adaptertest.ErrDown.Error())
 
 	for _, text := range []string{raw, raw2} {
 		assert.NotContains(t, text, cookie, "the cookie's value")
@@ -101,14 +102,14 @@ func TestFailureLogged(t *testing.T) {
 // Without a Logger, failures go to slog.Default(), the one in place when
 // they happen.
 func TestFailureLoggedToDefault(t *testing.T) {
-	m := newManager(t, sealed.Options{})
+	m := adaptertest.NewManager(t, sealed.Options{})
 	b := newBrowser(t, site(m, fiber.Config{}))
 	var logs logBuffer
 	prev := slog.Default()
 	slog.SetDefault(logs.logger())
 	t.Cleanup(func() { slog.SetDefault(prev) })
 
-	b.post("/blob?n=6000")
+	b.Post("/blob?n=6000")
 	lines, raw := logs.take(t)
 	require.Len(t, lines, 1, raw)
 	assert.Equal(t, "ERROR", lines[0]["level"])
@@ -120,8 +121,8 @@ func TestFailureLoggedToDefault(t *testing.T) {
 // with no-store and without the session's cookies, and the client keeps
 // its cookies.
 func TestCustomErrorHandler(t *testing.T) {
-	list := newFlakyList()
-	m := newManager(t, sealed.Options{Revocation: list})
+	list := adaptertest.NewFlakyList()
+	m := adaptertest.NewManager(t, sealed.Options{Revocation: list})
 	type call struct {
 		err    error
 		status int
@@ -156,11 +157,11 @@ func TestCustomErrorHandler(t *testing.T) {
 		},
 	}
 	b := newBrowser(t, siteWith(sealedfiber.Middleware(m, cfg), fiber.Config{}))
-	b.post("/login?user=ann")
-	before := b.jar()
+	b.Post("/login?user=ann")
+	before := b.Jar()
 	require.Contains(t, before, "session")
 
-	r := b.post("/blob?n=6000")
+	r := b.Post("/blob?n=6000")
 	got := called()
 	assert.ErrorIs(t, got.err, sealed.ErrTooLarge)
 	assert.Equal(t, http.StatusInternalServerError, got.status, "the default status, set before the error handler runs")
@@ -168,30 +169,30 @@ func TestCustomErrorHandler(t *testing.T) {
 	assert.Empty(t, got.etag, "the handler's headers are dropped")
 	assert.ErrorIs(t, got.change, sealed.ErrCommitted, "a session that could not be saved refuses changes, rather than drop them")
 	assert.Equal(t, http.StatusTeapot, r.StatusCode)
-	assert.JSONEq(t, `{"error":"custom"}`, r.body)
+	assert.JSONEq(t, `{"error":"custom"}`, r.Body)
 	assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
 	assert.Equal(t, "yes", r.Header.Get("X-Custom"))
 	assert.Equal(t, []string{"no-store"}, r.Header.Values("Cache-Control"))
 	assert.Empty(t, r.Header.Get("ETag"))
 	assert.Empty(t, r.Header.Values("Set-Cookie"))
-	assert.Equal(t, before, b.jar())
+	assert.Equal(t, before, b.Jar())
 
-	list.down.Store(true)
-	r = b.get("/")
+	list.SetDown(true)
+	r = b.Get("/")
 	got = called()
 	assert.ErrorIs(t, got.err, sealed.ErrUnavailable)
 	assert.Equal(t, http.StatusServiceUnavailable, got.status)
 	assert.Equal(t, http.StatusTeapot, r.StatusCode)
-	assert.JSONEq(t, `{"error":"custom"}`, r.body)
+	assert.JSONEq(t, `{"error":"custom"}`, r.Body)
 	assert.Equal(t, []string{"no-store"}, r.Header.Values("Cache-Control"))
 	assert.Empty(t, r.Header.Values("Set-Cookie"))
-	assert.Equal(t, before, b.jar())
+	assert.Equal(t, before, b.Jar())
 }
 
 // An error the Config.ErrorHandler returns goes on to the app's
 // ErrorHandler, and the answer still has no-store and no session cookies.
 func TestCustomErrorHandlerError(t *testing.T) {
-	m := newManager(t, sealed.Options{})
+	m := adaptertest.NewManager(t, sealed.Options{})
 	var chainErrs []error
 	outer := func(c *fiber.Ctx) error {
 		err := c.Next()
@@ -204,15 +205,15 @@ func TestCustomErrorHandlerError(t *testing.T) {
 		ErrorHandler: func(*fiber.Ctx, error) error { return errCustom },
 	}
 	b := newBrowser(t, siteWith(sealedfiber.Middleware(m, cfg), fiber.Config{}, outer))
-	b.post("/blob?n=10")
-	before := b.jar()
+	b.Post("/blob?n=10")
+	before := b.Jar()
 
-	r := b.post("/blob?n=6000")
+	r := b.Post("/blob?n=6000")
 	assert.Equal(t, http.StatusBadGateway, r.StatusCode)
-	assert.Equal(t, "custom failure", r.body)
+	assert.Equal(t, "custom failure", r.Body)
 	assert.Equal(t, "no-store", r.Header.Get("Cache-Control"))
 	assert.Empty(t, r.Header.Values("Set-Cookie"))
-	assert.Equal(t, before, b.jar())
+	assert.Equal(t, before, b.Jar())
 	require.Len(t, chainErrs, 2)
 	assert.NoError(t, chainErrs[0])
 	assert.True(t, errors.Is(chainErrs[1], errCustom), "the error handler's error is returned as it is")
@@ -221,7 +222,7 @@ func TestCustomErrorHandlerError(t *testing.T) {
 // Without a Config and with the zero one, the answer is the default
 // one, whatever body the handler had sent.
 func TestDefaultAnswer(t *testing.T) {
-	m := newManager(t, sealed.Options{})
+	m := adaptertest.NewManager(t, sealed.Options{})
 	for _, mw := range []fiber.Handler{sealedfiber.Middleware(m), sealedfiber.Middleware(m, sealedfiber.Config{})} {
 		app := siteWith(mw, fiber.Config{})
 		app.Post("/send", func(c *fiber.Ctx) error {
@@ -229,15 +230,15 @@ func TestDefaultAnswer(t *testing.T) {
 			if err != nil {
 				return nil
 			}
-			if err := s.Set("blob", blob(6000)); err != nil {
+			if err := s.Set("blob", adaptertest.Blob(6000)); err != nil {
 				return err
 			}
 			return c.Send([]byte("the handler's body"))
 		})
 		b := newBrowser(t, app)
-		r := b.post("/send")
+		r := b.Post("/send")
 		assert.Equal(t, http.StatusInternalServerError, r.StatusCode)
-		assert.Equal(t, "Internal Server Error\n", r.body)
+		assert.Equal(t, "Internal Server Error\n", r.Body)
 		assert.Equal(t, "text/plain; charset=utf-8", r.Header.Get("Content-Type"))
 		assert.Equal(t, "nosniff", r.Header.Get("X-Content-Type-Options"))
 		assert.Equal(t, "no-store", r.Header.Get("Cache-Control"))
@@ -247,7 +248,7 @@ func TestDefaultAnswer(t *testing.T) {
 
 // More than one Config is refused at setup, not half used.
 func TestMoreThanOneConfig(t *testing.T) {
-	m := newManager(t, sealed.Options{})
+	m := adaptertest.NewManager(t, sealed.Options{})
 	assert.PanicsWithValue(t, "sealedfiber: Middleware: more than one Config", func() {
 		sealedfiber.Middleware(m, sealedfiber.Config{}, sealedfiber.Config{})
 	})

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sealedgo/sealed"
+	"github.com/sealedgo/sealed/internal/adaptertest"
 	"github.com/sealedgo/sealed/sealedfiber"
 )
 
@@ -91,7 +92,7 @@ func siteWith(mw fiber.Handler, cfg fiber.Config, before ...fiber.Handler) *fibe
 			return nil
 		}
 		n, _ := strconv.Atoi(c.Query("n"))
-		if err := s.Set("blob", blob(n)); err != nil {
+		if err := s.Set("blob", adaptertest.Blob(n)); err != nil {
 			return err
 		}
 		c.Set(fiber.HeaderETag, `"handler"`)
@@ -135,48 +136,48 @@ func siteWith(mw fiber.Handler, cfg fiber.Config, before ...fiber.Handler) *fibe
 }
 
 func TestLoginFlashLogout(t *testing.T) {
-	m := newManager(t, sealed.Options{Revocation: sealed.NewMemoryRevocationList()})
+	m := adaptertest.NewManager(t, sealed.Options{Revocation: sealed.NewMemoryRevocationList()})
 	b := newBrowser(t, site(m, fiber.Config{}))
 
-	r := b.get("/static")
+	r := b.Get("/static")
 	assert.Empty(t, r.Header.Values("Vary"), "a response that never asked for the session does not vary on it")
-	r = b.get("/")
-	assert.Equal(t, "user= flashes=", r.body)
+	r = b.Get("/")
+	assert.Equal(t, "user= flashes=", r.Body)
 	assert.Empty(t, r.Header.Values("Set-Cookie"), "a session only read is not written")
 	assert.Equal(t, "Cookie", r.Header.Get("Vary"))
 
-	r = b.get("/private")
+	r = b.Get("/private")
 	assert.Equal(t, http.StatusFound, r.StatusCode)
-	assert.NotEmpty(t, sessionLines(r))
-	assert.Equal(t, "user= flashes=please log in", b.get("/").body)
+	assert.NotEmpty(t, adaptertest.SessionLines(r, "session"))
+	assert.Equal(t, "user= flashes=please log in", b.Get("/").Body)
 
-	r = b.post("/login?user=ann")
+	r = b.Post("/login?user=ann")
 	assert.Equal(t, http.StatusSeeOther, r.StatusCode)
-	assert.NotEmpty(t, sessionLines(r))
+	assert.NotEmpty(t, adaptertest.SessionLines(r, "session"))
 	assert.Contains(t, r.Header.Get("Cache-Control"), `no-cache="Set-Cookie"`)
-	old := b.jar()["session"]
+	old := b.Jar()["session"]
 	require.NotEmpty(t, old)
 
-	assert.Equal(t, "user=ann flashes=welcome ann", b.get("/").body)
-	assert.Equal(t, "user=ann flashes=", b.get("/").body, "a flash is read once")
-	assert.Equal(t, "secret", b.get("/private").body)
-	assert.NotEmpty(t, sessionLines(b.post("/touch")), "a handler that sends nothing saves the session")
+	assert.Equal(t, "user=ann flashes=welcome ann", b.Get("/").Body)
+	assert.Equal(t, "user=ann flashes=", b.Get("/").Body, "a flash is read once")
+	assert.Equal(t, "secret", b.Get("/private").Body)
+	assert.NotEmpty(t, adaptertest.SessionLines(b.Post("/touch"), "session"), "a handler that sends nothing saves the session")
 
-	r = b.post("/logout")
+	r = b.Post("/logout")
 	assert.Equal(t, http.StatusNoContent, r.StatusCode)
-	assert.NotEmpty(t, sessionLines(r))
-	assert.NotContains(t, b.jar(), "session", "logout expires the cookie")
-	assert.Equal(t, "user= flashes=", b.get("/").body)
+	assert.NotEmpty(t, adaptertest.SessionLines(r, "session"))
+	assert.NotContains(t, b.Jar(), "session", "logout expires the cookie")
+	assert.Equal(t, "user= flashes=", b.Get("/").Body)
 
-	r = b.do(http.MethodGet, "/", "session="+old)
-	assert.Equal(t, "user= flashes=", r.body, "the logged-out cookie is revoked")
+	r = b.Do(http.MethodGet, "/", "session="+old)
+	assert.Equal(t, "user= flashes=", r.Body, "the logged-out cookie is revoked")
 }
 
 // app.Test, with the cookies carried by hand, as a Fiber user's own tests
 // would: the Set-Cookie lines of one response become the next request's
 // Cookie header.
 func TestAppTest(t *testing.T) {
-	m := newManager(t, sealed.Options{})
+	m := adaptertest.NewManager(t, sealed.Options{})
 	app := site(m, fiber.Config{})
 	send := func(method, path string, cookies []*http.Cookie) (*http.Response, string) {
 		req := httptest.NewRequest(method, path, nil)
@@ -202,7 +203,7 @@ func TestAppTest(t *testing.T) {
 // error handler reads the session (loaded before or not) but cannot
 // change it.
 func TestHandlerError(t *testing.T) {
-	m := newManager(t, sealed.Options{})
+	m := adaptertest.NewManager(t, sealed.Options{})
 	changed := make(chan error, 1)
 	app := site(m, fiber.Config{ErrorHandler: func(c *fiber.Ctx, err error) error {
 		s, serr := sealedfiber.Session(c)
@@ -215,18 +216,18 @@ func TestHandlerError(t *testing.T) {
 	app.Get("/fails", func(*fiber.Ctx) error { return errors.New("handler failed") })
 	b := newBrowser(t, app)
 
-	r := b.get("/forbidden")
+	r := b.Get("/forbidden")
 	assert.Equal(t, http.StatusForbidden, r.StatusCode)
-	assert.Equal(t, "no", r.body)
-	assert.NotEmpty(t, sessionLines(r), "the error page carries the cookie")
+	assert.Equal(t, "no", r.Body)
+	assert.NotEmpty(t, adaptertest.SessionLines(r, "session"), "the error page carries the cookie")
 	assert.ErrorIs(t, <-changed, sealed.ErrCommitted)
 
-	r = b.get("/fails")
+	r = b.Get("/fails")
 	assert.Equal(t, http.StatusInternalServerError, r.StatusCode)
-	assert.Empty(t, sessionLines(r))
+	assert.Empty(t, adaptertest.SessionLines(r, "session"))
 	assert.ErrorIs(t, <-changed, sealed.ErrCommitted, "a session first loaded after the save is read-only")
 
-	assert.Equal(t, "user= flashes=that was forbidden", b.get("/").body)
+	assert.Equal(t, "user= flashes=that was forbidden", b.Get("/").Body)
 }
 
 // A session that needs two cookies is written as chunks and read back
@@ -234,7 +235,7 @@ func TestHandlerError(t *testing.T) {
 // middleware had fasthttp parse the cookies (which merges the headers).
 // The extra chunk is deleted when the session shrinks.
 func TestGrowPastOneChunk(t *testing.T) {
-	m := newManager(t, sealed.Options{Budget: sealed.BudgetLarge()})
+	m := adaptertest.NewManager(t, sealed.Options{Budget: sealed.BudgetLarge()})
 	parse := func(c *fiber.Ctx) error {
 		if c.Query("parse") != "" {
 			_ = c.Cookies("session") // fasthttp collects (and merges) the cookies
@@ -244,20 +245,20 @@ func TestGrowPastOneChunk(t *testing.T) {
 	// fasthttp's default 4 KiB read buffer holds the whole request
 	// header, too small for these cookies: the README says to raise it.
 	small := newBrowser(t, site(m, fiber.Config{}))
-	small.post("/blob?n=6000")
-	require.Contains(t, small.jar(), "session.1")
-	assert.Equal(t, http.StatusRequestHeaderFieldsTooLarge, small.get("/blob").StatusCode)
+	small.Post("/blob?n=6000")
+	require.Contains(t, small.Jar(), "session.1")
+	assert.Equal(t, http.StatusRequestHeaderFieldsTooLarge, small.Get("/blob").StatusCode)
 
 	b := newBrowser(t, site(m, fiber.Config{ReadBufferSize: 16 << 10}, parse))
 
-	r := b.post("/blob?n=6000")
-	require.Equal(t, http.StatusOK, r.StatusCode, r.body)
-	assert.JSONEq(t, `{"n":6000}`, r.body)
-	assert.GreaterOrEqual(t, len(sessionLines(r)), 2)
-	jar := b.jar()
+	r := b.Post("/blob?n=6000")
+	require.Equal(t, http.StatusOK, r.StatusCode, r.Body)
+	assert.JSONEq(t, `{"n":6000}`, r.Body)
+	assert.GreaterOrEqual(t, len(adaptertest.SessionLines(r, "session")), 2)
+	jar := b.Jar()
 	require.Contains(t, jar, "session")
 	require.Contains(t, jar, "session.1", "6000 characters do not fit one 4 KiB cookie")
-	want := b.get("/blob").body
+	want := b.Get("/blob").Body
 	assert.True(t, strings.HasPrefix(want, "6000 "), want)
 
 	// The same cookies sent by hand, outside the jar: in one Cookie
@@ -266,19 +267,19 @@ func TestGrowPastOneChunk(t *testing.T) {
 	for name, value := range jar {
 		pairs = append(pairs, name+"="+value)
 	}
-	anon := &browser{t: t, base: b.base, c: &http.Client{}}
+	anon := b.WithoutJar()
 	for _, parsed := range []string{"", "?parse=1"} {
-		one := anon.do(http.MethodGet, "/blob"+parsed, strings.Join(pairs, "; "))
-		assert.Equal(t, want, one.body, "one Cookie header"+parsed)
-		each := anon.do(http.MethodGet, "/blob"+parsed, pairs...)
-		assert.Equal(t, want, each.body, "a Cookie header for each"+parsed)
+		one := anon.Do(http.MethodGet, "/blob"+parsed, strings.Join(pairs, "; "))
+		assert.Equal(t, want, one.Body, "one Cookie header"+parsed)
+		each := anon.Do(http.MethodGet, "/blob"+parsed, pairs...)
+		assert.Equal(t, want, each.Body, "a Cookie header for each"+parsed)
 	}
 
-	b.post("/blob?n=10")
-	jar = b.jar()
+	b.Post("/blob?n=10")
+	jar = b.Jar()
 	assert.Contains(t, jar, "session")
 	assert.NotContains(t, jar, "session.1", "the chunk no longer needed is deleted")
-	assert.True(t, strings.HasPrefix(b.get("/blob").body, "10 "))
+	assert.True(t, strings.HasPrefix(b.Get("/blob").Body, "10 "))
 }
 
 // Nothing the middleware hands out aliases fasthttp's buffers, which the
@@ -286,7 +287,7 @@ func TestGrowPastOneChunk(t *testing.T) {
 // request, nor the Cookie header values given to Options.Import.
 func TestSessionOutlivesRequest(t *testing.T) {
 	var imported []string // what Import was given, kept
-	m := newManager(t, sealed.Options{Import: func(_ context.Context, header []string, _ *sealed.Session) []*http.Cookie {
+	m := adaptertest.NewManager(t, sealed.Options{Import: func(_ context.Context, header []string, _ *sealed.Session) []*http.Cookie {
 		imported = append(imported, header...)
 		return nil
 	}})
@@ -303,20 +304,20 @@ func TestSessionOutlivesRequest(t *testing.T) {
 		return c.SendStatus(http.StatusNoContent)
 	})
 	b := newBrowser(t, app)
-	b.post("/login?user=" + strings.Repeat("a", 500))
-	first := b.jar()["session"]
+	b.Post("/login?user=" + strings.Repeat("a", 500))
+	first := b.Jar()["session"]
 	other := newBrowser(t, site(m, fiber.Config{}))
-	other.post("/login?user=" + strings.Repeat("z", 500))
-	second := other.jar()["session"]
+	other.Post("/login?user=" + strings.Repeat("z", 500))
+	second := other.Jar()["session"]
 	require.NotEqual(t, first, second)
 
 	// One client, one keep-alive connection: the second request's
 	// Cookie header lands in the buffers that held the first's.
-	anon := &browser{t: t, base: b.base, c: &http.Client{}}
-	anon.do(http.MethodGet, "/keep?keep=1", "session="+first)
+	anon := b.WithoutJar()
+	anon.Do(http.MethodGet, "/keep?keep=1", "session="+first)
 	s := <-kept
 	for range 3 {
-		anon.do(http.MethodGet, "/keep", "session="+second)
+		anon.Do(http.MethodGet, "/keep", "session="+second)
 	}
 	user, _, err := sealed.Get[string](s, "user")
 	require.NoError(t, err)
@@ -324,8 +325,8 @@ func TestSessionOutlivesRequest(t *testing.T) {
 	assert.ErrorIs(t, s.Set("late", 1), sealed.ErrCommitted)
 
 	imported = nil
-	anon.do(http.MethodGet, "/keep", "legacy="+strings.Repeat("A", 100))
-	anon.do(http.MethodGet, "/keep", "legacy="+strings.Repeat("B", 100))
+	anon.Do(http.MethodGet, "/keep", "legacy="+strings.Repeat("A", 100))
+	anon.Do(http.MethodGet, "/keep", "legacy="+strings.Repeat("B", 100))
 	assert.Equal(t, []string{"legacy=" + strings.Repeat("A", 100), "legacy=" + strings.Repeat("B", 100)}, imported)
 }
 
@@ -333,42 +334,42 @@ func TestSessionOutlivesRequest(t *testing.T) {
 // 500 in place of the handler's answer, its headers dropped, and the
 // client keeps its cookies.
 func TestTooLarge(t *testing.T) {
-	m := newManager(t, sealed.Options{})
+	m := adaptertest.NewManager(t, sealed.Options{})
 	b := newBrowser(t, site(m, fiber.Config{}))
-	b.post("/blob?n=10")
-	before := b.jar()
+	b.Post("/blob?n=10")
+	before := b.Jar()
 	require.Contains(t, before, "session")
 
-	r := b.post("/blob?n=6000")
+	r := b.Post("/blob?n=6000")
 	assert.Equal(t, http.StatusInternalServerError, r.StatusCode)
-	assert.Equal(t, "Internal Server Error\n", r.body)
+	assert.Equal(t, "Internal Server Error\n", r.Body)
 	assert.Equal(t, "no-store", r.Header.Get("Cache-Control"))
 	assert.Empty(t, r.Header.Get("ETag"), "the handler's headers describe another response")
 	assert.Equal(t, "text/plain; charset=utf-8", r.Header.Get("Content-Type"))
 	assert.Empty(t, r.Header.Values("Set-Cookie"))
-	assert.Equal(t, before, b.jar())
+	assert.Equal(t, before, b.Jar())
 }
 
 // A forged or garbled cookie gives a fresh session, never an error.
 func TestForgedCookie(t *testing.T) {
-	b := newBrowser(t, site(newManager(t, sealed.Options{}), fiber.Config{}))
+	b := newBrowser(t, site(adaptertest.NewManager(t, sealed.Options{}), fiber.Config{}))
 	for _, c := range []string{"session=forged", "session=" + strings.Repeat("A", 300), "session=x; session.1=y", `session="quoted"`} {
-		r := b.do(http.MethodGet, "/", c)
+		r := b.Do(http.MethodGet, "/", c)
 		assert.Equal(t, http.StatusOK, r.StatusCode, c)
-		assert.Equal(t, "user= flashes=", r.body, c)
+		assert.Equal(t, "user= flashes=", r.Body, c)
 	}
-	other := newBrowser(t, site(newManager(t, sealed.Options{}), fiber.Config{}))
-	other.post("/login?user=mallory")
-	r := b.do(http.MethodGet, "/", "session="+other.jar()["session"])
-	assert.Equal(t, "user= flashes=", r.body, "a cookie sealed under other keys opens nothing")
+	other := newBrowser(t, site(adaptertest.NewManager(t, sealed.Options{}), fiber.Config{}))
+	other.Post("/login?user=mallory")
+	r := b.Do(http.MethodGet, "/", "session="+other.Jar()["session"])
+	assert.Equal(t, "user= flashes=", r.Body, "a cookie sealed under other keys opens nothing")
 }
 
 // With the revocation list down, a request that carries a session gets
 // 503, uncacheable and without cookies, whether the handler returns the
 // error or not; the cookies survive the outage.
 func TestRevocationDown(t *testing.T) {
-	list := newFlakyList()
-	m := newManager(t, sealed.Options{Revocation: list})
+	list := adaptertest.NewFlakyList()
+	m := adaptertest.NewManager(t, sealed.Options{Revocation: list})
 	var chainErrs []error
 	logger := func(c *fiber.Ctx) error {
 		err := c.Next()
@@ -376,23 +377,23 @@ func TestRevocationDown(t *testing.T) {
 		return err
 	}
 	b := newBrowser(t, site(m, fiber.Config{}, logger))
-	b.post("/login?user=ann")
-	before := b.jar()
+	b.Post("/login?user=ann")
+	before := b.Jar()
 
-	list.down.Store(true)
+	list.SetDown(true)
 	for _, path := range []string{"/", "/forbidden"} {
-		r := b.get(path)
+		r := b.Get(path)
 		assert.Equal(t, http.StatusServiceUnavailable, r.StatusCode, path)
-		assert.Equal(t, "Service Unavailable\n", r.body, path)
+		assert.Equal(t, "Service Unavailable\n", r.Body, path)
 		assert.Equal(t, "no-store", r.Header.Get("Cache-Control"), path)
 		assert.Empty(t, r.Header.Values("Set-Cookie"), path)
 	}
-	r := b.post("/logout")
+	r := b.Post("/logout")
 	assert.Equal(t, http.StatusServiceUnavailable, r.StatusCode, "a logout whose handler returns the error")
-	assert.Equal(t, before, b.jar())
+	assert.Equal(t, before, b.Jar())
 
-	list.down.Store(false)
-	assert.Equal(t, "user=ann flashes=welcome ann", b.get("/").body)
+	list.SetDown(false)
+	assert.Equal(t, "user=ann flashes=welcome ann", b.Get("/").Body)
 	assert.Equal(t, []error{nil, nil, nil, nil, nil}, chainErrs, "the answer is final: no error for the ErrorHandler to render over it")
 }
 
@@ -400,7 +401,7 @@ func TestRevocationDown(t *testing.T) {
 // next handler runs and after it returns; once the middleware has
 // returned, changes are refused.
 func TestChain(t *testing.T) {
-	m := newManager(t, sealed.Options{})
+	m := adaptertest.NewManager(t, sealed.Options{})
 	late := make(chan error, 1)
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
 	app.Use(func(c *fiber.Ctx) error {
@@ -425,7 +426,7 @@ func TestChain(t *testing.T) {
 	app.Get("/", func(c *fiber.Ctx) error { return c.SendString(fmt.Sprint("n=", c.Locals("n"))) })
 	b := newBrowser(t, app)
 	for i := range 3 {
-		assert.Equal(t, fmt.Sprint("n=", i), b.get("/").body)
+		assert.Equal(t, fmt.Sprint("n=", i), b.Get("/").Body)
 		assert.ErrorIs(t, <-late, sealed.ErrCommitted, "outside the middleware the session is saved")
 	}
 }
@@ -460,11 +461,11 @@ func TestReadBufferSizeForBudget(t *testing.T) {
 		{"large", sealed.BudgetLarge(), 32 << 10},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := newManager(t, sealed.Options{Budget: tc.budget})
+			m := adaptertest.NewManager(t, sealed.Options{Budget: tc.budget})
 			n, cookie := largest(t, m)
-			send := func(buffer int) reply {
+			send := func(buffer int) adaptertest.Reply {
 				b := newBrowser(t, site(m, fiber.Config{ReadBufferSize: buffer}))
-				req, err := http.NewRequest(http.MethodGet, b.base.String()+"/blob", nil)
+				req, err := http.NewRequest(http.MethodGet, b.Base().String()+"/blob", nil)
 				require.NoError(t, err)
 				req.Header.Set("Cookie", cookie)
 				// About 1 KiB of what a browser sends besides.
@@ -473,16 +474,11 @@ func TestReadBufferSizeForBudget(t *testing.T) {
 				req.Header.Set("Accept-Language", strings.Repeat("l", 50))
 				req.Header.Set("Referer", "http://example.test/"+strings.Repeat("r", 200))
 				req.Header.Set("Sec-Ch-Ua", strings.Repeat("s", 300))
-				res, err := b.c.Do(req)
-				require.NoError(t, err)
-				defer res.Body.Close()
-				body, err := io.ReadAll(res.Body)
-				require.NoError(t, err)
-				return reply{res, string(body)}
+				return b.Send(req)
 			}
 			r := send(tc.buffer)
 			require.Equal(t, http.StatusOK, r.StatusCode)
-			assert.True(t, strings.HasPrefix(r.body, strconv.Itoa(n)+" "), "the whole session arrived: %s", r.body)
+			assert.True(t, strings.HasPrefix(r.Body, strconv.Itoa(n)+" "), "the whole session arrived: %s", r.Body)
 			if tc.name != "zero" {
 				assert.Equal(t, http.StatusRequestHeaderFieldsTooLarge, send(0).StatusCode, "fasthttp's default buffer")
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sealedgo/sealed"
+	"github.com/sealedgo/sealed/internal/adaptertest"
 	"github.com/sealedgo/sealed/sealedgin"
 )
 
@@ -79,7 +80,7 @@ func routes(r gin.IRouter, sess session) {
 			return
 		}
 		n, _ := strconv.Atoi(c.Query("n"))
-		if err := s.Set("blob", blob(n)); err != nil {
+		if err := s.Set("blob", adaptertest.Blob(n)); err != nil {
 			c.String(http.StatusInternalServerError, "set: %v", err)
 			return
 		}
@@ -136,40 +137,40 @@ func TestLoginFlashLogout(t *testing.T) {
 		"wrapped": wrappedSite,
 	} {
 		t.Run(name, func(t *testing.T) {
-			m := newManager(t, sealed.Options{Revocation: sealed.NewMemoryRevocationList()})
-			b := newBrowser(t, site(m))
+			m := adaptertest.NewManager(t, sealed.Options{Revocation: sealed.NewMemoryRevocationList()})
+			b := adaptertest.NewBrowser(t, site(m))
 
-			r := b.get("/")
-			assert.Equal(t, "user= flashes=", r.body)
+			r := b.Get("/")
+			assert.Equal(t, "user= flashes=", r.Body)
 			assert.Empty(t, r.Header.Values("Set-Cookie"), "a session only read is not written")
 			assert.Equal(t, "Cookie", r.Header.Get("Vary"))
 
-			r = b.get("/private")
+			r = b.Get("/private")
 			assert.Equal(t, http.StatusFound, r.StatusCode, "the guard's redirect writes a body")
-			assert.NotEmpty(t, sessionLines(r), "the guard's flash is saved before the redirect's body")
-			assert.Equal(t, "user= flashes=please log in", b.get("/").body)
+			assert.NotEmpty(t, adaptertest.SessionLines(r, "session"), "the guard's flash is saved before the redirect's body")
+			assert.Equal(t, "user= flashes=please log in", b.Get("/").Body)
 
-			r = b.post("/login?user=ann")
+			r = b.Post("/login?user=ann")
 			assert.Equal(t, http.StatusSeeOther, r.StatusCode)
-			assert.NotEmpty(t, sessionLines(r), "a redirect with no body carries the cookie")
+			assert.NotEmpty(t, adaptertest.SessionLines(r, "session"), "a redirect with no body carries the cookie")
 			assert.Contains(t, r.Header.Get("Cache-Control"), `no-cache="Set-Cookie"`)
-			old := b.jar()["session"]
+			old := b.Jar()["session"]
 			require.NotEmpty(t, old)
 
-			assert.Equal(t, "user=ann flashes=welcome ann", b.get("/").body)
-			assert.Equal(t, "user=ann flashes=", b.get("/").body, "a flash is read once")
-			assert.Equal(t, "secret", b.get("/private").body)
+			assert.Equal(t, "user=ann flashes=welcome ann", b.Get("/").Body)
+			assert.Equal(t, "user=ann flashes=", b.Get("/").Body, "a flash is read once")
+			assert.Equal(t, "secret", b.Get("/private").Body)
 
-			r = b.post("/logout")
+			r = b.Post("/logout")
 			assert.Equal(t, http.StatusNoContent, r.StatusCode)
-			assert.NotEmpty(t, sessionLines(r), "a status with no body carries the expiry")
-			assert.NotContains(t, b.jar(), "session", "logout expires the cookie")
-			assert.Equal(t, "user= flashes=", b.get("/").body)
+			assert.NotEmpty(t, adaptertest.SessionLines(r, "session"), "a status with no body carries the expiry")
+			assert.NotContains(t, b.Jar(), "session", "logout expires the cookie")
+			assert.Equal(t, "user= flashes=", b.Get("/").Body)
 
 			// The logged-out cookie, replayed, opens nothing: the
 			// revocation list has its ID.
-			r = b.do(http.MethodGet, "/", "session="+old)
-			assert.Equal(t, "user= flashes=", r.body)
+			r = b.Do(http.MethodGet, "/", "session="+old)
+			assert.Equal(t, "user= flashes=", r.Body)
 		})
 	}
 }
@@ -177,39 +178,39 @@ func TestLoginFlashLogout(t *testing.T) {
 // A session that needs two cookies is written as chunks, read back whole,
 // and its extra chunk is deleted when it shrinks.
 func TestGrowPastOneChunk(t *testing.T) {
-	m := newManager(t, sealed.Options{Budget: sealed.BudgetLarge()})
-	b := newBrowser(t, nativeSite(m))
+	m := adaptertest.NewManager(t, sealed.Options{Budget: sealed.BudgetLarge()})
+	b := adaptertest.NewBrowser(t, nativeSite(m))
 
-	r := b.post("/blob?n=6000")
-	require.Equal(t, http.StatusOK, r.StatusCode, r.body)
-	assert.JSONEq(t, `{"n":6000}`, r.body)
-	assert.GreaterOrEqual(t, len(sessionLines(r)), 2)
-	jar := b.jar()
+	r := b.Post("/blob?n=6000")
+	require.Equal(t, http.StatusOK, r.StatusCode, r.Body)
+	assert.JSONEq(t, `{"n":6000}`, r.Body)
+	assert.GreaterOrEqual(t, len(adaptertest.SessionLines(r, "session")), 2)
+	jar := b.Jar()
 	assert.Contains(t, jar, "session")
 	assert.Contains(t, jar, "session.1", "6000 characters do not fit one 4 KiB cookie")
 
-	r = b.get("/blob")
-	assert.True(t, strings.HasPrefix(r.body, "6000 "), r.body)
+	r = b.Get("/blob")
+	assert.True(t, strings.HasPrefix(r.Body, "6000 "), r.Body)
 
-	b.post("/blob?n=10")
-	jar = b.jar()
+	b.Post("/blob?n=10")
+	jar = b.Jar()
 	assert.Contains(t, jar, "session")
 	assert.NotContains(t, jar, "session.1", "the chunk no longer needed is deleted")
-	assert.True(t, strings.HasPrefix(b.get("/blob").body, "10 "))
+	assert.True(t, strings.HasPrefix(b.Get("/blob").Body, "10 "))
 }
 
 // Under the default budget (one cookie, to fit a default nginx) the same
 // session is too large: the error handler answers 500 and the client
 // keeps its previous cookies. Commit lets a handler react instead.
 func TestTooLarge(t *testing.T) {
-	m := newManager(t, sealed.Options{})
+	m := adaptertest.NewManager(t, sealed.Options{})
 	r := nativeSite(m)
 	r.POST("/careful", func(c *gin.Context) {
 		s, err := sealedgin.Session(c)
 		if err != nil {
 			return
 		}
-		_ = s.Set("blob", blob(6000))
+		_ = s.Set("blob", adaptertest.Blob(6000))
 		if err := sealedgin.Commit(c); errors.Is(err, sealed.ErrTooLarge) {
 			_, _, _ = sealed.Remove[string](s, "blob")
 			_ = s.AddFlash("that was too much")
@@ -218,43 +219,43 @@ func TestTooLarge(t *testing.T) {
 		}
 		c.String(http.StatusOK, "stored")
 	})
-	b := newBrowser(t, r)
-	b.post("/blob?n=10")
-	before := b.jar()
+	b := adaptertest.NewBrowser(t, r)
+	b.Post("/blob?n=10")
+	before := b.Jar()
 	require.Contains(t, before, "session")
 
-	res := b.post("/blob?n=6000")
+	res := b.Post("/blob?n=6000")
 	assert.Equal(t, http.StatusInternalServerError, res.StatusCode)
 	assert.Equal(t, "no-store", res.Header.Get("Cache-Control"))
-	assert.Empty(t, sessionLines(res))
-	assert.Equal(t, before, b.jar(), "a failed save leaves the cookies as they were")
+	assert.Empty(t, adaptertest.SessionLines(res, "session"))
+	assert.Equal(t, before, b.Jar(), "a failed save leaves the cookies as they were")
 
-	res = b.post("/careful")
+	res = b.Post("/careful")
 	assert.Equal(t, http.StatusRequestEntityTooLarge, res.StatusCode)
-	assert.NotEmpty(t, sessionLines(res), "the session without the blob is saved")
-	assert.Equal(t, "user= flashes=that was too much", b.get("/").body)
+	assert.NotEmpty(t, adaptertest.SessionLines(res, "session"), "the session without the blob is saved")
+	assert.Equal(t, "user= flashes=that was too much", b.Get("/").Body)
 }
 
 // A forged or garbled cookie gives a fresh session, never an error.
 func TestForgedCookie(t *testing.T) {
-	m := newManager(t, sealed.Options{})
-	b := newBrowser(t, nativeSite(m))
+	m := adaptertest.NewManager(t, sealed.Options{})
+	b := adaptertest.NewBrowser(t, nativeSite(m))
 	for _, c := range []string{"session=forged", "session=" + strings.Repeat("A", 300), "session=x; session.1=y"} {
-		r := b.do(http.MethodGet, "/", c)
+		r := b.Do(http.MethodGet, "/", c)
 		assert.Equal(t, http.StatusOK, r.StatusCode, c)
-		assert.Equal(t, "user= flashes=", r.body, c)
+		assert.Equal(t, "user= flashes=", r.Body, c)
 	}
 	// A real cookie from another key set is forged too.
-	other := newBrowser(t, nativeSite(newManager(t, sealed.Options{})))
-	other.post("/login?user=mallory")
-	r := b.do(http.MethodGet, "/", "session="+other.jar()["session"])
-	assert.Equal(t, "user= flashes=", r.body)
+	other := adaptertest.NewBrowser(t, nativeSite(adaptertest.NewManager(t, sealed.Options{})))
+	other.Post("/login?user=mallory")
+	r := b.Do(http.MethodGet, "/", "session="+other.Jar()["session"])
+	assert.Equal(t, "user= flashes=", r.Body)
 }
 
 // The native writer writes the session before the response starts,
 // whatever starts it, and refuses changes afterwards.
 func TestCommitPoints(t *testing.T) {
-	m := newManager(t, sealed.Options{})
+	m := adaptertest.NewManager(t, sealed.Options{})
 	late := make(chan error, 1)
 	r := nativeSite(m)
 	set := func(c *gin.Context) *sealed.Session {
@@ -293,7 +294,7 @@ func TestCommitPoints(t *testing.T) {
 		late <- s.Set("after", 1)
 	})
 	r.GET("/nothing", func(c *gin.Context) { set(c) })
-	b := newBrowser(t, r)
+	b := adaptertest.NewBrowser(t, r)
 
 	cases := []struct {
 		path   string
@@ -310,10 +311,10 @@ func TestCommitPoints(t *testing.T) {
 		{"/nothing", http.StatusOK, "", false},
 	}
 	for _, tc := range cases {
-		res := b.get(tc.path)
+		res := b.Get(tc.path)
 		assert.Equal(t, tc.status, res.StatusCode, tc.path)
-		assert.Equal(t, tc.body, res.body, tc.path)
-		assert.NotEmpty(t, sessionLines(res), tc.path)
+		assert.Equal(t, tc.body, res.Body, tc.path)
+		assert.NotEmpty(t, adaptertest.SessionLines(res, "session"), tc.path)
 		assert.Equal(t, "Cookie", res.Header.Get("Vary"), tc.path)
 		if tc.late {
 			assert.ErrorIs(t, <-late, sealed.ErrCommitted, tc.path)
@@ -326,7 +327,7 @@ func TestCommitPoints(t *testing.T) {
 func TestChangeAfterWriteIsCommitted(t *testing.T) {
 	for name, wrap := range map[string]bool{"native": false, "wrapped": true} {
 		t.Run(name, func(t *testing.T) {
-			m := newManager(t, sealed.Options{})
+			m := adaptertest.NewManager(t, sealed.Options{})
 			errs := make(chan error, 1)
 			r := gin.New()
 			sess := sealedgin.Session
@@ -347,9 +348,9 @@ func TestChangeAfterWriteIsCommitted(t *testing.T) {
 			if wrap {
 				h = m.Middleware(r)
 			}
-			res := newBrowser(t, h).get("/")
-			assert.Equal(t, "written", res.body)
-			assert.Empty(t, sessionLines(res))
+			res := adaptertest.NewBrowser(t, h).Get("/")
+			assert.Equal(t, "written", res.Body)
+			assert.Empty(t, adaptertest.SessionLines(res, "session"))
 			assert.ErrorIs(t, <-errs, sealed.ErrCommitted)
 		})
 	}
@@ -359,8 +360,8 @@ func TestChangeAfterWriteIsCommitted(t *testing.T) {
 // 503 from the core error handler, uncacheable and with no cookies, and
 // its cookies survive: after the outage the user is still logged in.
 func TestRevocationDown(t *testing.T) {
-	list := newFlakyList()
-	m := newManager(t, sealed.Options{Revocation: list})
+	list := adaptertest.NewFlakyList()
+	m := adaptertest.NewManager(t, sealed.Options{Revocation: list})
 	var statuses []int
 	logger := func(c *gin.Context) {
 		c.Next()
@@ -371,33 +372,33 @@ func TestRevocationDown(t *testing.T) {
 		_, _ = sealedgin.Session(c) // error ignored: the answer is still 503
 		c.JSON(http.StatusOK, gin.H{"ok": true})
 	})
-	b := newBrowser(t, r)
-	b.post("/login?user=ann")
-	b.get("/")
-	before := b.jar()
+	b := adaptertest.NewBrowser(t, r)
+	b.Post("/login?user=ann")
+	b.Get("/")
+	before := b.Jar()
 
-	list.down.Store(true)
+	list.SetDown(true)
 	for _, path := range []string{"/", "/ignore"} {
-		res := b.get(path)
+		res := b.Get(path)
 		assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode, path)
 		assert.Equal(t, "no-store", res.Header.Get("Cache-Control"), path)
 		assert.Empty(t, res.Header.Values("Set-Cookie"), path)
-		assert.NotContains(t, res.body, "ok", path)
+		assert.NotContains(t, res.Body, "ok", path)
 	}
-	res := b.post("/logout")
+	res := b.Post("/logout")
 	assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode, "a logout that cannot be recorded fails")
-	assert.Equal(t, before, b.jar())
+	assert.Equal(t, before, b.Jar())
 
-	list.down.Store(false)
-	assert.Equal(t, "user=ann flashes=", b.get("/").body)
+	list.SetDown(false)
+	assert.Equal(t, "user=ann flashes=", b.Get("/").Body)
 	assert.Equal(t, []int{303, 200, 503, 503, 503, 200}, statuses, "middleware before sees the status sent")
 }
 
 // An error handler that only sets a status still decides it: a status the
 // handler sets after its output was dropped does not replace it.
 func TestStatusOnlyErrorHandler(t *testing.T) {
-	list := newFlakyList()
-	m := newManager(t, sealed.Options{Revocation: list, ErrorHandler: func(w http.ResponseWriter, _ *http.Request, _ error) {
+	list := adaptertest.NewFlakyList()
+	m := adaptertest.NewManager(t, sealed.Options{Revocation: list, ErrorHandler: func(w http.ResponseWriter, _ *http.Request, _ error) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}})
 	r := nativeSite(m)
@@ -406,19 +407,19 @@ func TestStatusOnlyErrorHandler(t *testing.T) {
 		c.String(http.StatusOK, "dropped")
 		c.Status(http.StatusAccepted)
 	})
-	b := newBrowser(t, r)
-	b.post("/login?user=ann")
-	list.down.Store(true)
-	res := b.get("/late-status")
+	b := adaptertest.NewBrowser(t, r)
+	b.Post("/login?user=ann")
+	list.SetDown(true)
+	res := b.Get("/late-status")
 	assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
-	assert.Empty(t, res.body)
+	assert.Empty(t, res.Body)
 	assert.Equal(t, "no-store", res.Header.Get("Cache-Control"))
 }
 
 // Middleware after sealedgin's reads and changes the session, before the
 // handler runs and after it returns (when the handler wrote nothing).
 func TestChain(t *testing.T) {
-	m := newManager(t, sealed.Options{})
+	m := adaptertest.NewManager(t, sealed.Options{})
 	late := make(chan error, 2)
 	r := gin.New()
 	r.Use(sealedgin.Middleware(m), func(c *gin.Context) {
@@ -433,22 +434,22 @@ func TestChain(t *testing.T) {
 	})
 	r.GET("/quiet", func(*gin.Context) {})
 	r.GET("/loud", func(c *gin.Context) { c.String(http.StatusOK, "n=%d", c.GetInt("n")) })
-	b := newBrowser(t, r)
+	b := adaptertest.NewBrowser(t, r)
 
-	b.get("/quiet")
+	b.Get("/quiet")
 	require.NoError(t, <-late)
-	b.get("/quiet")
+	b.Get("/quiet")
 	require.NoError(t, <-late)
-	assert.Equal(t, "n=2", b.get("/loud").body)
+	assert.Equal(t, "n=2", b.Get("/loud").Body)
 	assert.ErrorIs(t, <-late, sealed.ErrCommitted, "after the handler wrote, the session is saved")
-	assert.Equal(t, "n=2", b.get("/loud").body)
+	assert.Equal(t, "n=2", b.Get("/loud").Body)
 	<-late
 }
 
 // c.Writer keeps Gin's bookkeeping: Status, Size and Written reflect what
 // was sent, before and after the response starts.
 func TestWriterBookkeeping(t *testing.T) {
-	m := newManager(t, sealed.Options{})
+	m := adaptertest.NewManager(t, sealed.Options{})
 	type seen struct {
 		status, size int
 		written      bool
@@ -468,16 +469,16 @@ func TestWriterBookkeeping(t *testing.T) {
 		c.Status(http.StatusTeapot) // too late: ignored, as by Gin
 		look(c.Writer)
 	})
-	res := newBrowser(t, r).get("/")
+	res := adaptertest.NewBrowser(t, r).Get("/")
 	assert.Equal(t, http.StatusAccepted, res.StatusCode)
-	assert.NotEmpty(t, sessionLines(res))
+	assert.NotEmpty(t, adaptertest.SessionLines(res, "session"))
 	assert.Equal(t, []seen{{200, -1, false}, {202, -1, false}, {202, 5, true}, {202, 5, true}}, got)
 }
 
 // A panic after a change saves nothing: gin.Recovery answers 500 without
 // cookies, and the session refuses further changes.
 func TestPanic(t *testing.T) {
-	m := newManager(t, sealed.Options{})
+	m := adaptertest.NewManager(t, sealed.Options{})
 	held := make(chan *sealed.Session, 1)
 	r := gin.New()
 	r.Use(gin.CustomRecovery(func(c *gin.Context, _ any) { c.AbortWithStatus(http.StatusInternalServerError) }))
@@ -488,7 +489,7 @@ func TestPanic(t *testing.T) {
 		held <- s
 		panic("boom")
 	})
-	res := newBrowser(t, r).get("/")
+	res := adaptertest.NewBrowser(t, r).Get("/")
 	assert.Equal(t, http.StatusInternalServerError, res.StatusCode)
 	assert.Empty(t, res.Header.Values("Set-Cookie"))
 	assert.ErrorIs(t, (<-held).Set("k", 2), sealed.ErrCommitted)
@@ -496,7 +497,7 @@ func TestPanic(t *testing.T) {
 
 // A hijacked connection carries no cookies; the session is closed.
 func TestHijack(t *testing.T) {
-	m := newManager(t, sealed.Options{})
+	m := adaptertest.NewManager(t, sealed.Options{})
 	held := make(chan *sealed.Session, 1)
 	r := nativeSite(m)
 	r.GET("/raw", func(c *gin.Context) {
@@ -511,8 +512,8 @@ func TestHijack(t *testing.T) {
 		_ = rw.Flush()
 		held <- s
 	})
-	res := newBrowser(t, r).get("/raw")
-	assert.Equal(t, "raw", res.body)
+	res := adaptertest.NewBrowser(t, r).Get("/raw")
+	assert.Equal(t, "raw", res.Body)
 	assert.Empty(t, res.Header.Values("Set-Cookie"))
 	assert.ErrorIs(t, (<-held).Set("k", 2), sealed.ErrCommitted)
 }
@@ -526,7 +527,7 @@ func TestNoMiddleware(t *testing.T) {
 		errs <- err
 		errs <- sealedgin.Commit(c)
 	})
-	newBrowser(t, r).get("/")
+	adaptertest.NewBrowser(t, r).Get("/")
 	assert.ErrorIs(t, <-errs, sealed.ErrNoMiddleware)
 	assert.ErrorIs(t, <-errs, sealed.ErrNoMiddleware)
 	assert.Panics(t, func() { sealedgin.Middleware(nil) })

@@ -17,7 +17,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/gorilla/sessions"
 	"github.com/stretchr/testify/require"
@@ -213,19 +212,4 @@ func (e *events) take() []string {
 	out := e.got
 	e.got = nil
 	return out
-}
-
-// brokenList is a revocation list that can be made to fail.
-type brokenList struct {
-	sealed.RevocationList
-	down atomic.Bool
-}
-
-var errDown = errors.New("revocation backend down")
-
-func (b *brokenList) Revoked(ctx context.Context, id, subject string, created time.Time) (bool, error) {
-	if b.down.Load() {
-		return false, errDown
-	}
-	return b.RevocationList.Revoked(ctx, id, subject, created)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sealedgo/sealed"
+	"github.com/sealedgo/sealed/internal/adaptertest"
 	"github.com/sealedgo/sealed/sealedgorilla"
 	"github.com/sealedgo/sealed/sealedtest"
 )
@@ -358,13 +359,13 @@ func TestStoreSessionOptions(t *testing.T) {
 // The revocation list being down is the one error Get returns, with a
 // session; Save fails the same way and writes nothing.
 func TestStoreUnavailable(t *testing.T) {
-	list := &brokenList{RevocationList: sealed.NewMemoryRevocationList()}
+	list := adaptertest.NewFlakyList()
 	st := newStore(t, newKeys(t), &sealedgorilla.StoreOptions{Sealed: sealed.Options{Revocation: list, RevocationTimeout: time.Second}})
 	b := newSite(t, app(st)).browser(t)
 	b.get("/login?user=ada")
 	before := b.cookies("/")
 
-	list.down.Store(true)
+	list.SetDown(true)
 	r := b.get("/me")
 	assert.Equal(t, http.StatusServiceUnavailable, r.code)
 	assert.Empty(t, r.cookies)
@@ -378,7 +379,7 @@ func TestStoreUnavailable(t *testing.T) {
 	require.ErrorIs(t, st.Save(req, rec, s), sealed.ErrUnavailable)
 	assert.Empty(t, rec.Header().Values("Set-Cookie"))
 
-	list.down.Store(false)
+	list.SetDown(false)
 	assert.Contains(t, b.get("/me").body, "user=ada", "nobody was logged out")
 }
 
