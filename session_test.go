@@ -65,6 +65,14 @@ func TestSetRejects(t *testing.T) {
 	assert.Error(t, s.Set("deep", deep), "deeper than the decode limit")
 	assert.Error(t, s.Set("wide", make([]int, payload.MaxItems+1)), "more items than the decode limit")
 	assert.False(t, s.Has("ch") || s.Has("deep") || s.Has("wide"))
+
+	// Map keys are integers or strings (SPEC.md, key-type): a float or
+	// bool key could be equal to another in a reader's map but not in
+	// bytes.
+	assert.ErrorContains(t, s.Set("fk", map[float64]int{1.5: 1}), "map key", "float keys")
+	assert.ErrorContains(t, s.Set("bk", map[bool]int{true: 1}), "map key", "bool keys")
+	assert.NoError(t, s.Set("ik", map[int]string{1: "a"}), "integer keys")
+	assert.NoError(t, s.Set("bs", map[string][]byte{"a": {1}}), "text keys")
 }
 
 func TestRemoveHasKeysClear(t *testing.T) {

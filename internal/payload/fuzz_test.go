@@ -111,6 +111,10 @@ func (r *fzRefReader) item(level int) bool {
 			n *= 2
 		}
 		for i := uint64(0); i < n; i++ {
+			// SPEC.md, key-type: a map key is an integer or a string.
+			if major == 5 && i%2 == 0 && r.off < len(r.b) && r.b[r.off]>>5 > 3 {
+				return false
+			}
 			if !r.item(level + 1) {
 				return false
 			}

@@ -130,6 +130,7 @@ const (
 	faultDepth                  // arrays or maps nested beyond MaxDepth
 	faultItems                  // an array or map of more than MaxItems
 	faultTrailing               // bytes after the item
+	faultKeyType                // a map key that is not an integer, text or byte string
 )
 
 func (f valueFault) Error() string {
@@ -150,6 +151,8 @@ func (f valueFault) Error() string {
 		return fmt.Sprintf("value has more than %d items in one array or map", MaxItems)
 	case faultTrailing:
 		return "value is not well-formed CBOR (bytes after the item)"
+	case faultKeyType:
+		return "value has a map key that is not an integer, text or byte string"
 	default:
 		return "value is not well-formed CBOR"
 	}
@@ -240,8 +243,10 @@ func (w *walker) skip(depth int) valueFault {
 		return faultDepth
 	}
 	var pending [MaxDepth + 1]uint64
+	var wasMap [MaxDepth + 1]bool
 	top := 0 // containers open around the current item
 	left := uint64(1)
+	inMap := false // the innermost open container is a map
 	b, off := w.b, w.off
 	for {
 		for left == 0 {
@@ -250,7 +255,7 @@ func (w *walker) skip(depth int) valueFault {
 				return faultNone
 			}
 			top--
-			left = pending[top]
+			left, inMap = pending[top], wasMap[top]
 		}
 		left--
 		if off >= len(b) {
@@ -258,6 +263,12 @@ func (w *walker) skip(depth int) valueFault {
 		}
 		major, ai := b[off]>>5, b[off]&0x1f
 		off++
+		// A map's items alternate key, value: with 2n to walk, a key
+		// leaves an odd count. Keys are integers or strings only, so
+		// that equal keys are equal bytes in every language's map.
+		if inMap && left&1 == 1 && major > 3 {
+			return faultKeyType
+		}
 		arg := uint64(ai)
 		if ai >= 24 {
 			// An argument of 1, 2, 4 or 8 bytes, in shortest form; for
@@ -320,9 +331,9 @@ func (w *walker) skip(depth int) valueFault {
 				return faultMalformed
 			}
 			if n > 0 {
-				pending[top] = left
+				pending[top], wasMap[top] = left, inMap
 				top++
-				left = n
+				left, inMap = n, major == 5
 			}
 		default: // 6: tags are refused
 			return faultTag

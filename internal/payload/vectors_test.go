@@ -39,6 +39,7 @@ var (
 	}
 	valueRules = map[string]bool{
 		"heads": true, "tags": true, "text": true, "depth": true, "items": true, "duplicate-keys": true,
+		"well-formed": true, "key-type": true,
 	}
 )
 
