@@ -168,6 +168,28 @@ func chunkVectors() []any {
 	absent("absent-over-budget-one-chunk", "one chunk one character longer than max_bytes", "over-budget", 8, len(s)-1, []string{line(pairs(name, "", []string{s})...)})
 	absent("absent-over-budget-three-chunks", "three chunks together far longer than max_bytes", "over-budget", 8, 256, []string{line(three...)})
 
+	// Added after the vectors above, to keep their numbers: how a count is
+	// read, and how a Cookie header is split into pairs.
+	okSealed := func(n, comment, sealed string, header []string) {
+		vs = append(vs, chunkVector{Name: n, Comment: comment, CookieName: name, MaxChunks: 8, MaxBytes: 0, CookieHeader: header, Expect: "ok", Sealed: sealed})
+	}
+	dotted := s[:3] + "." + s[4:8] // 8 characters, a multiple of 4, holding a '.'
+	okSealed("ok-count-ends-at-first-dot", "NAME=2.<3 characters>.<4 characters>: the count ends at the first '.', so chunk 0 holds a '.' (this layer does not decode; the '.' fails the envelope's encoding later)",
+		dotted+s[200:], []string{line(name+"=2."+dotted, name+".1="+s[200:])})
+	for _, c := range []struct{ n, digit, why string }{
+		{"arabic-indic-digit", "\u0662", "ARABIC-INDIC DIGIT TWO (U+0662)"},
+		{"fullwidth-digit", "\uff12", "FULLWIDTH DIGIT TWO (U+FF12)"},
+	} {
+		absent("absent-count-"+c.n, fmt.Sprintf("count %q: %s is a decimal digit to Unicode, but the count is ASCII digits only", c.digit+".", c.why), "count", 8, 0,
+			[]string{line(name+"="+c.digit+"."+s[:200], name+".1="+s[200:])})
+	}
+	ok("ok-bare-name-ignored", "a pair without '=' spelled exactly NAME, before the real NAME=<value>: a pair without '=' is not a cookie and is ignored, so it is neither the first chunk nor a duplicate", 8, 0,
+		[]string{line(name, pairs(name, "", []string{s})[0])})
+	absent("absent-empty-chunk-trailing-space", "count 2 and \"NAME.1= \": the pair is trimmed as a whole, so NAME.1's value is empty, not a space", "empty-chunk", 8, 0,
+		[]string{line(name+"=2."+s[:200], name+".1= ")})
+	ok("ok-spaces-and-tabs-around-pairs", "spaces and tabs before and after each pair (\"  a=1 ;\\tNAME=... ; NAME.1=...\\t\"): each pair is trimmed", 8, 0,
+		[]string{"  a=1 ;\t" + two[0] + " ; " + two[1] + "\t"})
+
 	out := make([]any, len(vs))
 	for i, v := range vs {
 		out[i] = v

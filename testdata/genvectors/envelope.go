@@ -32,6 +32,9 @@ var (
 	envIAT   = uint64(1795392000) // 2026-11-23T00:00:00Z
 	envName  = "__Host-session"
 	envPurp  = "session"
+	// A purpose whose lengths in code points (6), UTF-16 code units (7)
+	// and UTF-8 bytes (17) all differ.
+	nonASCIIPurpose = "ショップ-🛍"
 	// A small CBOR item, {"n": 1, "user": "adam"} (14 bytes, so that the
 	// envelope's length leaves spare bits for the non-canonical vector).
 	// It is not a session payload: this layer does not read the plaintext.
@@ -82,6 +85,18 @@ func envelopeVectors() []any {
 		panic("envelope vector has no - or _ for the std-alphabet vector")
 	}
 
+	// The two-fault vectors.
+	tooLarge := sealEnc(k1, 1, envName, envPurp, envIAT, make([]byte, 98304+1))
+	tooLargeBad := tooLarge[:1000] + "*" + tooLarge[1001:]
+	shortBad := goodStr[:5] + "*" + goodStr[6:20]
+	shortSuite := append([]byte{}, good[:40]...)
+	shortSuite[0] = 0x02
+	overflowFlipped := seal(k1, 1, envName, envPurp, 1<<63, envNonce, envPayload).env
+	overflowFlipped[len(overflowFlipped)-1] ^= 0x01
+	if len(tooLargeBad) <= 131143 || len(shortBad)%4 == 1 || len(shortBad)*3/4 >= 53 {
+		panic("two-fault envelope vectors lost a fault")
+	}
+
 	vs := []envelopeVector{
 		okEnvelope("ok-primary", "sealed and opened under the primary key", k1, envName, envPurp, envIAT, envPayload),
 		okEnvelope("ok-retired-key", "sealed under a key that is no longer primary; it still opens", k0, envName, envPurp, envIAT, envPayload),
@@ -109,7 +124,7 @@ func envelopeVectors() []any {
 		badEnvelope("bad-truncated-tag", "last byte of the tag removed", b64.EncodeToString(good[:len(good)-1]), "auth"),
 		badEnvelope("bad-truncated-header", "only the first 40 bytes, less than the overhead", b64.EncodeToString(good[:40]), "short"),
 		badEnvelope("bad-too-large", "authentic, but its plaintext is one byte over the 98304-byte limit: refused before decoding",
-			sealEnc(k1, 1, envName, envPurp, envIAT, make([]byte, 98304+1)), "too-large"),
+			tooLarge, "too-large"),
 		badEnvelope("bad-empty", "the empty string", "", "short"),
 		badEnvelope("bad-noncanonical-base64", "the spare low bits of the last character are set", string(nonCanon), "encoding"),
 		badEnvelope("bad-padded-base64", "padding is not allowed", base64.URLEncoding.EncodeToString(good), "encoding"),
@@ -119,6 +134,21 @@ func envelopeVectors() []any {
 			goodStr[:20]+"\n"+goodStr[20:], "encoding"),
 		badEnvelope("bad-length-mod-4-is-1", "extra characters make a length of 1 mod 4, which no byte string encodes to",
 			goodStr+strings.Repeat("A", (5-len(goodStr)%4)%4), "encoding"),
+
+		// Two faults at once: only the order of the opening steps gives
+		// the class.
+		badEnvelope("bad-too-large-and-bad-character", "131144 characters (over 131143) that also hold a '*': the length is checked first, before any character is scanned",
+			tooLargeBad, "too-large"),
+		badEnvelope("bad-short-and-bad-character", "20 characters (15 bytes decoded, under 53) with a '*' in place of the sixth: the alphabet is checked before the decoded length",
+			shortBad, "encoding"),
+		badEnvelope("bad-short-and-unknown-suite", "the first 40 bytes of an envelope with the suite byte 0x02: the length is checked before the suite",
+			b64.EncodeToString(shortSuite), "short"),
+		badEnvelope("bad-unknown-key-id-and-issued-at-overflow", "sealed under a key the ring does not hold, with issued-at 2^63: the key id is checked before issued-at",
+			sealEnc(kx, 1, envName, envPurp, 1<<63, envPayload), "key-id"),
+		badEnvelope("bad-issued-at-overflow-and-bitflip-tag", "issued-at 2^63 under the primary key, and one bit of the tag flipped: issued-at is checked before authentication",
+			b64.EncodeToString(overflowFlipped), "time"),
+		okEnvelope("ok-non-ascii-purpose", "purpose \"ショップ-🛍\": 6 code points, 7 UTF-16 code units, 17 UTF-8 bytes; LP(purpose) and the HKDF info count the UTF-8 bytes",
+			k1, envName, nonASCIIPurpose, envIAT, envPayload),
 	}
 	out := make([]any, len(vs))
 	for i, v := range vs {

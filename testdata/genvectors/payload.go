@@ -425,6 +425,32 @@ func payloadVectors() []any {
 	bad("bad-flags-true", "flags is true, not an unsigned integer", "flags", withFlags([]byte{0xf5}))
 	bad("bad-flags-negative", "flags is -1, not an unsigned integer", "flags", withFlags(head(mNeg, 0)))
 
+	// Added after the vectors above, to keep their numbers: values a
+	// reader refuses as not well-formed, and float keys that are not
+	// duplicates.
+	ok("ok-value-refused-well-formed", "wrappers that hold no item (a byte string of length 0), two items (01 01), or a truncated item (a text head for 2 bytes with none or one of them, a uint16 head with one byte of two, an array of 2 with one item, a map pair without its value): each refused (rule well-formed); the payload and the value \"ok\" are fine",
+		refusedValues("well-formed", map[string][]byte{
+			"ok":               cUint(1),
+			"empty":            {},
+			"two-items":        {0x01, 0x01},
+			"truncated-text":   {0x62},
+			"truncated-text-1": {0x62, 'a'},
+			"truncated-head":   {0x19, 0x01},
+			"truncated-array":  {0x82, 0x01},
+			"truncated-map":    {0xa1, 0x01},
+		}))
+	ok("ok-value-refused-key-type", "map keys inside a value must be integers, text or byte strings (so that equal keys are equal bytes in every language): 1.0 as float16 and float32, a float NaN, null, false, an array and a map as keys are each refused (rule key-type); keys of the three allowed types are fine",
+		refusedValues("key-type", map[string][]byte{
+			"ok":        cMap(cUint(1), cUint(1), cText("a"), cUint(2), mustHex("4161"), cUint(3)),
+			"f16-f32":   cMap(mustHex("f93c00"), cUint(1), mustHex("fa3f800000"), cUint(2)),
+			"nan":       cMap(mustHex("f97e00"), cUint(1)),
+			"null":      cMap([]byte{0xf6}, cUint(1)),
+			"false":     cMap([]byte{0xf4}, cUint(1)),
+			"array-key": cMap(head(mArray, 0), cUint(1)),
+			"map-key":   cMap(head(mMap, 0), cUint(1)),
+			"in-array":  cat(head(mArray, 1), cMap(mustHex("f93e00"), cUint(1))),
+		}))
+
 	out := make([]any, len(vs))
 	for i, v := range vs {
 		out[i] = v

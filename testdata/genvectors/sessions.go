@@ -1,6 +1,9 @@
 package main
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // sessionVector is a file of sessions/.
 type sessionVector struct {
@@ -54,10 +57,17 @@ type cookieJar struct {
 	key           key
 	name, purpose string
 	iat           uint64
+	// nonce, when set, names the nonce instead of the vector, so that
+	// several vectors carry the same sealed value.
+	nonce string
 }
 
-// sealText seals the payload pt, with a nonce of its own for each vector.
+// sealText seals the payload pt, with a nonce of its own for each vector
+// (or the jar's).
 func (j cookieJar) sealText(label string, pt []byte) string {
+	if j.nonce != "" {
+		label = j.nonce
+	}
 	return b64.EncodeToString(seal(j.key, 1, j.name, j.purpose, j.iat, derived("sessions/nonce/"+label, 24), pt).env)
 }
 
@@ -97,11 +107,14 @@ func sessionVectors() []any {
 	}
 	// absent is a negative vector read as reader (cookie name, purpose);
 	// the header holds pt sealed by j.
-	absent := func(name, comment, layer, rule string, reader, j cookieJar, nowMs int64, pt []byte, header func(sealed string) []string) {
+	absentCfg := func(name, comment, layer, rule string, reader, j cookieJar, cfg sessionConfig, nowMs int64, pt []byte, header func(sealed string) []string) {
 		vs = append(vs, sessionVector{
-			Name: name, Comment: comment, Keys: ring, CookieName: reader.name, Purpose: reader.purpose, Config: defaultConfig, NowMs: nowMs,
+			Name: name, Comment: comment, Keys: ring, CookieName: reader.name, Purpose: reader.purpose, Config: cfg, NowMs: nowMs,
 			CookieHeader: header(j.sealText(name, pt)), Expect: "absent", Layer: layer, Rule: rule,
 		})
+	}
+	absent := func(name, comment, layer, rule string, reader, j cookieJar, nowMs int64, pt []byte, header func(sealed string) []string) {
+		absentCfg(name, comment, layer, rule, reader, j, defaultConfig, nowMs, pt, header)
 	}
 	single := func(name string) func(string) []string {
 		return func(s string) []string { return []string{line("theme=dark", name+"="+s)} }
@@ -191,6 +204,46 @@ func sessionVectors() []any {
 		}
 	}
 	absent("absent-times-future", "issued an hour ahead of the reader's clock", "times", "future", std, future, tms, good, single(std.name))
+
+	// Added after the vectors above, to keep their numbers.
+	absent("absent-envelope-percent-encoded", "a valid value with its first character 'A' written as %41: cookie values are not percent-decoded, and '%' is outside the base64url alphabet", "envelope", "encoding", std, std, now, good,
+		func(s string) []string {
+			if s[0] != 'A' {
+				panic("sealed value does not start with A")
+			}
+			return []string{line("theme=dark", std.name+"=%41"+s[1:])}
+		})
+
+	// One sealed value S, read under budgets around len(S) and split
+	// into two or three chunks.
+	budgetJar := std
+	budgetJar.nonce = "budget"
+	bs := sess("budget")
+	bs.values = append(bs.values, pvalue{key: "note", item: cText(strings.Repeat("budget ", 30))})
+	bs.values = sortValues(bs.values)
+	budgetS := budgetJar.sealText("", bs.encode())
+	if len(budgetS) < 400 {
+		panic("budget session too short")
+	}
+	atBudget := defaultConfig
+	atBudget.MaxBytes = len(budgetS)
+	overBudget := defaultConfig
+	overBudget.MaxBytes = len(budgetS) - 1
+	twoChunks := func(s string) []string { return []string{line(pairs(std.name, "", cut(s, 200))...)} }
+	absentCfg("absent-chunks-over-budget", fmt.Sprintf("a valid session in two chunks, len(S) = %d, read with max_bytes %d: the budget counts len(S), without names, '=', the count prefix or \"; \"", len(budgetS), overBudget.MaxBytes),
+		"chunks", "over-budget", std, budgetJar, overBudget, now, bs.encode(), twoChunks)
+	ok("ok-two-chunks-at-budget", fmt.Sprintf("the session of absent-chunks-over-budget (the same S) read with max_bytes %d, exactly len(S)", atBudget.MaxBytes),
+		budgetJar, atBudget, now, bs, twoChunks)
+	maxTwo := defaultConfig
+	maxTwo.MaxChunks = 2
+	absentCfg("absent-chunks-count-over-max", "the same S in three chunks, read with max_chunks 2", "chunks", "count", std, budgetJar, maxTwo, now, bs.encode(),
+		func(s string) []string { return []string{line(pairs(std.name, "", cut(s, 132, 132))...)} })
+
+	text := sess("non-ascii-text")
+	text.subject = "José Müller-山田 🧑‍💻"
+	text.flashes = []string{"Bienvenue, José ☕", "保存しました", "👍🏽 done"}
+	ok("ok-non-ascii-subject-and-flashes", "a subject and flash messages of non-ASCII text: accents, CJK, and emoji outside the BMP (a ZWJ sequence and a skin-tone modifier)",
+		std, defaultConfig, now, text, single(std.name))
 
 	out := make([]any, len(vs))
 	for i, v := range vs {
