@@ -397,7 +397,8 @@ func TestLoweredBudgetNeverFailsReads(t *testing.T) {
 	require.Len(t, lines, 2)
 
 	logs := &sealed.LogBuffer{}
-	reader := newManager(t, keys, sealed.Options{Budget: narrow, Now: clock.Now, Logger: logs.Logger()})
+	var ev events
+	reader := newManager(t, keys, sealed.Options{Budget: narrow, Now: clock.Now, Logger: logs.Logger(), Observer: ev.observe})
 	srv := serve(t, reader, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, _ := reader.Session(r)
 		v, _, _ := sealed.Get[string](s, "big")
@@ -409,6 +410,13 @@ func TestLoweredBudgetNeverFailsReads(t *testing.T) {
 	assert.Equal(t, big, body, "the session opens and is served")
 	assert.Empty(t, res.Header.Values("Set-Cookie"))
 	assert.Contains(t, logs.String(), "not renewed")
+	// The observer hears of it: sessions that can no longer be re-sealed
+	// keep a retired key in use (the rotation runbook watches for them).
+	got := ev.take()
+	require.NotEmpty(t, got)
+	last := got[len(got)-1]
+	assert.Equal(t, "save:too large", outcomesOf(last))
+	assert.ErrorIs(t, last.Err, sealed.ErrTooLarge)
 
 	// A cookie longer than the budget allows is refused before it is
 	// decoded or decrypted.

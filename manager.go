@@ -447,11 +447,10 @@ func (m *Manager) save(ctx context.Context, s *Session) ([]string, error) {
 		if errors.Is(err, ErrTooLarge) {
 			ev.Outcome = "too large"
 		}
-	case ev.Outcome == "":
-		// Already committed: not a save.
-	case len(out) == 0:
+	case ev.Outcome == "written" && len(out) == 0:
 		ev.Outcome = "unchanged"
 	}
+	// An Outcome left empty: already committed, which is not a save.
 	m.observe(ctx, &ev)
 	return out, err
 }
