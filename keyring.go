@@ -55,7 +55,10 @@ func NewKeyring(keys ...Key) (*Keyring, error) {
 
 // ParseKeyring reads a JWK Set of symmetric ("oct") keys, each with a
 // "kid", in order (the first is the primary), as cmd/sealed writes it, and
-// validates it as [NewKeyring] does.
+// validates it as [NewKeyring] does. It reads strictly, so that a key set
+// means the same to every implementation (SPEC.md, "Keyring"): a repeated
+// member, a key of another type, a kid that is not Unicode text or a "k"
+// that is not strict unpadded base64url is an error naming the key.
 func ParseKeyring(jwks []byte) (*Keyring, error) {
 	keys, err := jwk.Parse(jwks)
 	if err != nil {
