@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -262,16 +263,15 @@ func TestLargestSessionFitsBothSides(t *testing.T) {
 				require.NoError(t, s.Set("v", strings.Repeat("x", n))) // n bytes of payload, and 3 of header
 				return m.Save(ctx, s)
 			}
-			lo, hi := 256, 64<<10 // save(lo) works, save(hi) does not
-			for hi-lo > 1 {
-				mid := (lo + hi) / 2
-				if _, err := save(mid); err == nil {
-					lo = mid
-				} else {
+			// The largest n that saves: every budget here takes 256 bytes
+			// and none 64 KiB.
+			lo := 256 + sort.Search(64<<10-256, func(k int) bool {
+				_, err := save(256 + k + 1)
+				if err != nil {
 					require.ErrorIs(t, err, sealed.ErrTooLarge)
-					hi = mid
 				}
-			}
+				return err != nil
+			})
 			lines, err := save(lo)
 			require.NoError(t, err)
 			require.Len(t, lines, c.chunks)

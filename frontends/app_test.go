@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sealedgo/sealed"
+	"github.com/sealedgo/sealed/sealedtest"
 )
 
 // The upstream application: sealed's middleware with one budget, and two
@@ -230,15 +231,7 @@ func largest(t testing.TB, m *sealed.Manager) (n int, lines []string) {
 // the name=value pairs in the order set, joined by "; ". Deletions
 // (Max-Age=0) are left out, as a browser drops those cookies.
 func cookieHeader(lines []string) string {
-	var pairs []string
-	for _, l := range lines {
-		pair, attrs, _ := strings.Cut(l, ";")
-		if strings.Contains(strings.ToLower(attrs), "max-age=0") {
-			continue
-		}
-		pairs = append(pairs, strings.TrimSpace(pair))
-	}
-	return strings.Join(pairs, "; ")
+	return sealedtest.Next("", http.Header{"Set-Cookie": lines})
 }
 
 // setCookieBytes is what lines add to a response header, counted as the

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,6 +21,7 @@ import (
 	"github.com/sealedgo/sealed"
 	"github.com/sealedgo/sealed/internal/adaptertest"
 	"github.com/sealedgo/sealed/sealedfiber"
+	"github.com/sealedgo/sealed/sealedtest"
 )
 
 // site is a small app under sealedfiber.Middleware, after the given
@@ -496,23 +498,15 @@ func largest(t *testing.T, m *sealed.Manager) (int, string) {
 		require.NoError(t, s.Set("blob", strings.Repeat("x", n)))
 		return m.Save(context.Background(), s)
 	}
-	lo, hi := 0, 1<<16 // lo saves, hi does not
-	for hi-lo > 1 {
-		mid := (lo + hi) / 2
-		if _, err := save(mid); err == nil {
-			lo = mid
-		} else {
+	// The first length that no longer saves, below 64 KiB, which none does.
+	n := sort.Search(1<<16, func(n int) bool {
+		_, err := save(n)
+		if err != nil {
 			require.ErrorIs(t, err, sealed.ErrTooLarge)
-			hi = mid
 		}
-	}
-	lines, err := save(lo)
+		return err != nil
+	}) - 1
+	lines, err := save(n)
 	require.NoError(t, err)
-	var pairs []string
-	for _, l := range lines {
-		c, err := http.ParseSetCookie(l)
-		require.NoError(t, err)
-		pairs = append(pairs, c.Name+"="+c.Value)
-	}
-	return lo, strings.Join(pairs, "; ")
+	return n, sealedtest.Next("", http.Header{"Set-Cookie": lines})
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
+	"sort"
 	"strings"
 	"testing"
 
@@ -340,16 +341,9 @@ func TestLargestValueFitsBothSides(t *testing.T) {
 					return tl == nil
 				}
 				// Acceptance grows no wider with the value: search for its end.
-				lo, hi := 0, 64<<10 // fits(lo), !fits(hi)
-				require.True(t, fits(lo))
-				require.False(t, fits(hi))
-				for hi-lo > 1 {
-					if mid := (lo + hi) / 2; fits(mid) {
-						lo = mid
-					} else {
-						hi = mid
-					}
-				}
+				require.True(t, fits(0))
+				require.False(t, fits(64<<10))
+				lo := sort.Search(64<<10, func(k int) bool { return !fits(k) }) - 1
 				largest, _, tl := j.Write(make([]byte, lo), maxAge, 0)
 				require.Nil(t, tl)
 				require.Len(t, largest, c.parts)
